@@ -1,0 +1,675 @@
+"""One transactional reload of one module version.
+
+The new source runs in the live module's own namespace, so every function it
+defines (new ones included) has the live globals; a snapshot of that namespace,
+plus an undo log of every object changed in place, restores the module exactly
+when anything fails. Classes keep their identity *while* the new version runs:
+a class statement whose class exists in the old version updates the old class
+and evaluates to it, so ``DEFAULT = Config()`` and class decorators see the
+kept class. After the run, functions that exist in both versions get the new
+code in the old function objects, and the old objects go back in place.
+"""
+
+from __future__ import annotations
+
+import builtins
+import enum
+import functools
+import linecache
+import threading
+import traceback
+import types
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from hotreload.bytecode import stored_globals
+from hotreload.errors import RejectedError
+
+__all__ = [
+    "AFTER",
+    "BEFORE",
+    "ENABLED",
+    "KEEP",
+    "Outcome",
+    "format_user_traceback",
+    "reload_module",
+]
+
+KEEP: Final = "__hotreload_keep__"
+BEFORE: Final = "__hotreload_before__"
+AFTER: Final = "__hotreload_after__"
+ENABLED: Final = "__hotreload__"
+
+# Set up by the import system; a reload never removes or replaces them.
+_IMPORT_DUNDERS: Final = frozenset(
+    {
+        "__name__",
+        "__file__",
+        "__spec__",
+        "__loader__",
+        "__package__",
+        "__builtins__",
+        "__path__",
+        "__cached__",
+    }
+)
+# Entries of a class __dict__ that belong to its memory layout or to machinery
+# kept per class; a reload never copies them from the new version.
+_LAYOUT_KEYS: Final = frozenset({"__dict__", "__weakref__", "_abc_impl"})
+_MISSING: Final = object()
+_PACKAGE_DIR: Final = str(Path(__file__).resolve().parent)
+
+
+class CannotPatch(Exception):
+    """An object cannot be updated in place; the new one replaces it."""
+
+
+@dataclass
+class Outcome:
+    """What one reload did, before the reloader turns it into an event."""
+
+    ok: bool
+    updated: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # Module attributes whose object changed identity: name -> (old, new).
+    replaced: dict[str, tuple[object, object]] = field(default_factory=dict)
+    error: BaseException | None = None
+    traceback: str | None = None
+
+
+def reload_module(
+    module: types.ModuleType,
+    source: bytes,
+    filename: str,
+    *,
+    require: tuple[str, ...] = (),
+) -> Outcome:
+    """Run ``source`` as the new version of ``module`` and patch it in place.
+
+    Args:
+        module: the live module (it stays ``sys.modules[name]``).
+        source: the new file content, undecoded (PEP 263 cookies apply).
+        filename: the path tracebacks point at.
+        require: names the new version must define, or it is rejected.
+
+    Returns:
+        The outcome; on failure the module is exactly as it was.
+    """
+    live = module.__dict__
+    if live.get(ENABLED, True) is False:
+        return Outcome(
+            ok=True,
+            warnings=[f"{module.__name__} sets {ENABLED} = False; reload skipped"],
+        )
+    try:
+        code = compile(source, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        return _failed(exc)
+    return _Transaction(module, code, require).run()
+
+
+def format_user_traceback(exc: BaseException) -> str:
+    """Format ``exc`` with hotreload's own frames trimmed from the top."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+def _failed(exc: BaseException, warnings: list[str] | None = None) -> Outcome:
+    return Outcome(
+        ok=False,
+        error=exc,
+        traceback=format_user_traceback(exc),
+        warnings=warnings or [],
+    )
+
+
+class _Transaction:
+    """One reload attempt: run, check, patch; or roll back completely."""
+
+    def __init__(
+        self, module: types.ModuleType, code: types.CodeType, require: tuple[str, ...]
+    ) -> None:
+        self.module = module
+        self.name = module.__name__
+        self.live = module.__dict__
+        self.code = code
+        self.require = require
+        self.snapshot: dict[str, Any] = {}
+        self.undo: list[Callable[[], None]] = []
+        # id(new object) -> the object kept in its place (old, patched).
+        self.kept: dict[int, object] = {}
+        # Keeps the new objects alive so that ids in `kept` stay unique.
+        self.seen: list[object] = []
+        self.used_classes: set[int] = set()
+        self.updated: list[str] = []
+        self.warnings: list[str] = []
+        self.migrations: dict[type, type] = {}
+
+    # -- the transaction ---------------------------------------------------
+
+    def run(self) -> Outcome:
+        before_ran = False
+        hook = self.live.get(BEFORE)
+        if callable(hook):
+            try:
+                hook()
+            except Exception as exc:
+                return _failed(exc, [f"{BEFORE} raised; nothing was changed"])
+            before_ran = True
+        self.snapshot = dict(self.live)
+        try:
+            outcome = self._apply()
+        except BaseException as exc:
+            self._rollback()
+            warnings = []
+            if before_ran:
+                warnings.append(
+                    f"the old version's {BEFORE} already ran; the old version "
+                    "stays live and may need restarting what it stopped"
+                )
+            if not isinstance(exc, Exception):
+                raise  # KeyboardInterrupt, SystemExit: rolled back, then passed on
+            return _failed(exc, warnings)
+        linecache.checkcache(self.live.get("__file__"))
+        return outcome
+
+    def _apply(self) -> Outcome:
+        live, snapshot = self.live, self.snapshot
+        stored = stored_globals(self.code)
+        # Names the new version never binds go before it runs, so that its
+        # import-time code cannot use a value only the old version defined.
+        # Everything else stays readable by other threads throughout.
+        for key in snapshot:
+            if key not in _IMPORT_DUNDERS and key not in stored:
+                del live[key]
+        if "__annotations__" in live:
+            del live["__annotations__"]  # re-created by the new body, not merged
+        live.setdefault("__doc__", None)
+        with _class_hook(self):
+            exec(self.code, live)
+        missing = [n for n in self.require if n not in live]
+        if missing:
+            raise RejectedError(self.name, missing)
+        self._keep_state()
+        outcome = self._patch()
+        after = live.get(AFTER)
+        if callable(after):
+            after(types.MappingProxyType(snapshot))
+        if self.migrations:
+            self._migrate_instances()
+        return outcome
+
+    def _keep_state(self) -> None:
+        keep = self.live.get(KEEP, ())
+        if isinstance(keep, str):
+            keep = (keep,)
+        for key in keep:
+            if isinstance(key, str) and key in self.snapshot:
+                self.live[key] = self.snapshot[key]
+
+    def _patch(self) -> Outcome:
+        live, snapshot = self.live, self.snapshot
+        outcome = Outcome(ok=True)
+        for key, new in list(live.items()):
+            if key in _IMPORT_DUNDERS:
+                continue
+            old = snapshot.get(key, _MISSING)
+            if old is _MISSING:
+                outcome.added.append(key)
+                continue
+            if old is new:
+                continue
+            value = self.merge(old, new, key)
+            if value is not new:
+                live[key] = value
+            if value is not old:
+                outcome.replaced[key] = (old, value)
+                if _changed(old, value):
+                    self.updated.append(key)
+        outcome.removed = [
+            k for k in snapshot if k not in live and k not in _IMPORT_DUNDERS
+        ]
+        outcome.updated = list(dict.fromkeys(self.updated))
+        outcome.warnings = self.warnings
+        return outcome
+
+    def _rollback(self) -> None:
+        for step in reversed(self.undo):
+            step()
+        live, snapshot = self.live, self.snapshot
+        for key in [k for k in live if k not in snapshot]:
+            del live[key]
+        for key, value in snapshot.items():
+            if live.get(key, _MISSING) is not value:
+                live[key] = value
+
+    # -- merging one old object with its new version ----------------------
+
+    def merge(self, old: object, new: object, where: str) -> object:
+        """Return the object to keep for ``where``: ``old`` patched, or ``new``."""
+        if old is new:
+            return old
+        kept = self.kept.get(id(new), _MISSING)
+        if kept is not _MISSING:
+            return kept
+        value = self._merge(old, new, where)
+        self.kept[id(new)] = value
+        self.seen.append(new)
+        return value
+
+    def _merge(self, old: object, new: object, where: str) -> object:
+        if isinstance(old, types.FunctionType) and isinstance(new, types.FunctionType):
+            if not self._same_function(old, new):
+                return new
+            try:
+                self._patch_function(old, new, where)
+            except CannotPatch as exc:
+                self.warnings.append(f"{where}: {exc}; replaced")
+                return new
+            return old
+        if type(old) is type(new) and isinstance(old, staticmethod | classmethod):
+            inner = self.merge(old.__func__, new.__func__, where)
+            return old if inner is old.__func__ else new
+        if type(old) is property and type(new) is property:
+            return self._merge_property(old, new, where)
+        if isinstance(old, type) and isinstance(new, type) and self._ours(old):
+            if old.__qualname__ == new.__qualname__:
+                self._note_replaced_class(old, new, where)
+            return new
+        if isinstance(old, functools._lru_cache_wrapper) and self._ours(old):
+            self.warnings.append(
+                f"{where}: a functools cache wrapper cannot be updated in place; "
+                "replaced with an empty cache (references held elsewhere keep "
+                "the old version)"
+            )
+        return new
+
+    def _ours(self, obj: object) -> bool:
+        return getattr(obj, "__module__", None) == self.name
+
+    def _same_function(self, old: types.FunctionType, new: types.FunctionType) -> bool:
+        # Same qualified name, defined in this module, never two lambdas.
+        return (
+            old.__globals__ is self.live
+            and new.__globals__ is self.live
+            and old.__qualname__ == new.__qualname__
+            and new.__name__ != "<lambda>"
+        )
+
+    def _patch_function(
+        self, old: types.FunctionType, new: types.FunctionType, where: str
+    ) -> None:
+        if old.__code__.co_freevars != new.__code__.co_freevars:
+            raise CannotPatch("its closure variables changed")
+        cells = list(zip(old.__closure__ or (), new.__closure__ or (), strict=True))
+        saved = (
+            old.__code__,
+            old.__defaults__,
+            old.__kwdefaults__,
+            dict(old.__annotations__),
+            old.__doc__,
+            dict(old.__dict__),
+            [_cell_get(c) for c, _ in cells],
+        )
+        self.undo.append(lambda: _restore_function(old, saved, [c for c, _ in cells]))
+        if not _same_code(old.__code__, new.__code__) or (
+            old.__defaults__ != new.__defaults__
+        ):
+            self.updated.append(new.__qualname__)
+        old.__code__ = new.__code__
+        old.__defaults__ = new.__defaults__
+        old.__kwdefaults__ = new.__kwdefaults__
+        old.__annotations__ = new.__annotations__
+        old.__doc__ = new.__doc__
+        merged = {
+            k: self.merge(old.__dict__.get(k, _MISSING), v, f"{where}.{k}")
+            for k, v in new.__dict__.items()
+        }
+        old.__dict__.clear()
+        old.__dict__.update(merged)
+        for old_cell, new_cell in cells:
+            value = _cell_get(new_cell)
+            if value is _MISSING:
+                if _cell_get(old_cell) is not _MISSING:
+                    del old_cell.cell_contents
+                continue
+            current = _cell_get(old_cell)
+            if current is not _MISSING:
+                value = self.merge(current, value, where)
+            if current is not value:
+                old_cell.cell_contents = value
+
+    def _merge_property(self, old: property, new: property, where: str) -> object:
+        pairs = [
+            (old.fget, new.fget),
+            (old.fset, new.fset),
+            (old.fdel, new.fdel),
+        ]
+        if any((o is None) != (n is None) for o, n in pairs):
+            return new
+        if all(self.merge(o, n, where) is o for o, n in pairs if o is not None):
+            return old
+        return new
+
+    # -- classes -----------------------------------------------------------
+
+    def old_class(self, qualname: str) -> type | None:
+        """The old version's class with this qualified name, if it is ours."""
+        if "<" in qualname:
+            return None  # defined inside a function: never matched
+        head, *rest = qualname.split(".")
+        obj = self.snapshot.get(head)
+        for part in rest:
+            obj = vars(obj).get(part) if isinstance(obj, type) else None
+        if (
+            isinstance(obj, type)
+            and obj.__qualname__ == qualname
+            and self._ours(obj)
+            and id(obj) not in self.used_classes
+        ):
+            return obj
+        return None
+
+    def build_class(
+        self, original: Callable[..., Any], func: types.FunctionType, name: str,
+        *bases: Any, **kwds: Any,
+    ) -> Any:
+        """``__build_class__`` for this module's class statements."""
+        old = self.old_class(func.__qualname__)
+        if old is None or isinstance(old, enum.EnumType):
+            return original(func, name, *bases, **kwds)
+        self.used_classes.add(id(old))
+        resolved = types.resolve_bases(bases)
+        meta = kwds.pop("metaclass", None)
+        if meta is None:
+            meta = type(resolved[0]) if resolved else type
+        if isinstance(meta, type):
+            meta = _most_derived_meta(meta, resolved)
+        if meta is not type:
+            if meta is not None:
+                kwds["metaclass"] = meta
+            new = original(func, name, *bases, **kwds)
+            return self._graft(old, new)
+        ns: dict[str, Any] = {}
+        if resolved is not bases:
+            ns["__orig_bases__"] = bases
+        exec(func.__code__, func.__globals__, ns, closure=func.__closure__)
+        reason = _layout_change(old, resolved or (object,), ns.get("__slots__"))
+        if reason:
+            new = meta(name, resolved, ns, **kwds)
+            self._note_replaced_class(old, new, func.__qualname__, reason)
+            return new
+        cell = ns.pop("__classcell__", None)
+        if cell is not None:
+            cell.cell_contents = old  # zero-argument super() finds the kept class
+        dict_cell = ns.pop("__classdictcell__", None)
+        if dict_cell is not None:
+            dict_cell.cell_contents = vars(old)  # 3.12+ annotation scopes
+        _as_type_would(ns)
+        self._update_class(old, ns)
+        return old
+
+    def _graft(self, old: type, new: type) -> type:
+        """Move a class built by a custom metaclass into the old class object."""
+        reason = _layout_change(old, new.__bases__, vars(new).get("__slots__"))
+        if not reason and type(old) is not type(new):
+            reason = "its metaclass changed"
+        if not reason and any(isinstance(v, new) for v in vars(new).values()):
+            reason = "it holds instances of itself"
+        if reason:
+            self._note_replaced_class(old, new, old.__qualname__, reason)
+            return new
+        self.kept[id(new)] = old
+        self.seen.append(new)
+        self._update_class(old, dict(vars(new)), new)
+        return old
+
+    def _update_class(
+        self, old: type, ns: dict[str, Any], built: type | None = None
+    ) -> None:
+        before = dict(vars(old))
+        self.undo.append(lambda: _restore_class(old, before))
+        slots = _slot_names(before.get("__slots__"))
+        ns.pop("__qualname__", None)
+        changed = False
+        for key, value in ns.items():
+            if key in _LAYOUT_KEYS or key in slots:
+                continue
+            current = before.get(key, _MISSING)
+            if current is _MISSING:
+                kept = value
+            else:
+                kept = self.merge(current, value, f"{old.__qualname__}.{key}")
+            if kept is current:
+                continue
+            changed = changed or current is _MISSING or _changed(current, kept)
+            _repoint_class_cells(kept, built, old)
+            setattr(old, key, kept)
+            set_name = getattr(type(kept), "__set_name__", None)
+            if set_name is not None:
+                set_name(kept, old, key)
+        for key in before:
+            if key not in ns and key not in _LAYOUT_KEYS and key not in slots:
+                if key == "__doc__":
+                    old.__doc__ = None
+                    continue
+                delattr(old, key)
+                changed = True
+        if changed:
+            self.updated.append(old.__qualname__)
+
+    def _note_replaced_class(
+        self, old: type, new: type, where: str, reason: str = ""
+    ) -> None:
+        if old in self.migrations:
+            return
+        self.migrations[old] = new
+        why = f"{reason}; " if reason else ""
+        self.warnings.append(
+            f"{where}: {why}class replaced; instances migrated where their "
+            "layout allows"
+        )
+
+    def _migrate_instances(self) -> None:
+        # One scan of the heap, and only when a class could not be kept.
+        import gc
+
+        moved = 0
+        stuck = 0
+        migrations = self.migrations
+        for obj in gc.get_objects():
+            new = migrations.get(type(obj))
+            if new is None:
+                continue
+            try:
+                obj.__class__ = new
+                moved += 1
+            except TypeError:
+                stuck += 1
+        if stuck:
+            self.warnings.append(
+                f"{stuck} instance(s) keep their old class: its layout changed"
+            )
+
+
+# -- the __build_class__ hook, shared by all reloads in the process ---------
+
+_hook_lock = threading.Lock()
+_active: dict[int, _Transaction] = {}
+_original_build_class: Callable[..., Any] | None = None
+
+
+def _build_class(func: Any, name: str, *bases: Any, **kwds: Any) -> Any:
+    original = _original_build_class
+    assert original is not None
+    txn = _active.get(threading.get_ident())
+    if txn is None or getattr(func, "__globals__", None) is not txn.live:
+        return original(func, name, *bases, **kwds)
+    return txn.build_class(original, func, name, *bases, **kwds)
+
+
+@contextmanager
+def _class_hook(txn: _Transaction) -> Iterator[None]:
+    """Route this thread's class statements of ``txn``'s module to ``txn``."""
+    global _original_build_class
+    ident = threading.get_ident()
+    with _hook_lock:
+        if not _active:
+            _original_build_class = builtins.__build_class__
+            builtins.__build_class__ = _build_class
+        outer = _active.get(ident)
+        _active[ident] = txn
+    try:
+        yield
+    finally:
+        with _hook_lock:
+            if outer is None:
+                del _active[ident]
+            else:
+                _active[ident] = outer  # a reload nested in a reload's import
+            if not _active:
+                builtins.__build_class__ = _original_build_class  # type: ignore[assignment]
+                _original_build_class = None
+
+
+# -- helpers ---------------------------------------------------------------
+
+
+def _cell_get(cell: types.CellType) -> object:
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return _MISSING
+
+
+def _restore_function(
+    func: types.FunctionType, saved: tuple[Any, ...], cells: list[types.CellType]
+) -> None:
+    code, defaults, kwdefaults, annotations, doc, attrs, contents = saved
+    func.__code__ = code
+    func.__defaults__ = defaults
+    func.__kwdefaults__ = kwdefaults
+    func.__annotations__ = annotations
+    func.__doc__ = doc
+    func.__dict__.clear()
+    func.__dict__.update(attrs)
+    for cell, value in zip(cells, contents, strict=True):
+        if value is _MISSING:
+            if _cell_get(cell) is not _MISSING:
+                del cell.cell_contents
+        else:
+            cell.cell_contents = value
+
+
+def _restore_class(cls: type, before: Mapping[str, Any]) -> None:
+    for key in [k for k in vars(cls) if k not in before]:
+        delattr(cls, key)
+    for key, value in before.items():
+        if key in _LAYOUT_KEYS:
+            continue
+        if vars(cls).get(key, _MISSING) is not value:
+            setattr(cls, key, value)
+
+
+def _same_code(a: types.CodeType, b: types.CodeType) -> bool:
+    """Equal bytecode, names and constants; line numbers do not count."""
+    if a.co_code != b.co_code or a.co_names != b.co_names:
+        return False
+    if a.co_varnames != b.co_varnames or len(a.co_consts) != len(b.co_consts):
+        return False
+    for x, y in zip(a.co_consts, b.co_consts, strict=True):
+        if isinstance(x, types.CodeType) and isinstance(y, types.CodeType):
+            if not _same_code(x, y):
+                return False
+        elif type(x) is not type(y) or x != y:
+            return False
+    return True
+
+
+def _changed(old: object, new: object) -> bool:
+    """Whether replacing ``old`` with ``new`` is worth reporting."""
+    if isinstance(new, types.FunctionType | type | types.ModuleType):
+        return True
+    try:
+        return bool(old != new) or type(old) is not type(new)
+    except Exception:
+        return True
+
+
+def _slot_names(slots: object) -> frozenset[str]:
+    if slots is None:
+        return frozenset()
+    if isinstance(slots, str):
+        return frozenset({slots})
+    try:
+        return frozenset(str(s) for s in slots)  # type: ignore[attr-defined]
+    except TypeError:
+        return frozenset()
+
+
+def _layout_change(old: type, bases: tuple[Any, ...], slots: object) -> str:
+    if len(old.__bases__) != len(bases) or any(
+        a is not b for a, b in zip(old.__bases__, bases, strict=True)
+    ):
+        return "its bases changed"
+    if _slot_names(vars(old).get("__slots__")) != _slot_names(slots):
+        return "its __slots__ changed"
+    return ""
+
+
+def _most_derived_meta(meta: type, bases: tuple[Any, ...]) -> type:
+    winner = meta
+    for base in bases:
+        base_meta = type(base)
+        if issubclass(winner, base_meta):
+            continue
+        if issubclass(base_meta, winner):
+            winner = base_meta
+            continue
+        raise TypeError(
+            "metaclass conflict: the metaclass of a derived class must be a "
+            "(non-strict) subclass of the metaclasses of all its bases"
+        )
+    return winner
+
+
+def _as_type_would(ns: dict[str, Any]) -> None:
+    """Apply the implicit conversions ``type.__new__`` makes to a class body."""
+    for key, wrap in (
+        ("__new__", staticmethod),
+        ("__init_subclass__", classmethod),
+        ("__class_getitem__", classmethod),
+    ):
+        value = ns.get(key)
+        if isinstance(value, types.FunctionType):
+            ns[key] = wrap(value)
+    if "__eq__" in ns and "__hash__" not in ns:
+        ns["__hash__"] = None
+    ns.setdefault("__doc__", None)
+
+
+def _repoint_class_cells(value: object, built: type | None, old: type) -> None:
+    """Make ``super()`` in a method grafted from ``built`` refer to ``old``."""
+    if built is None:
+        return
+    if isinstance(value, staticmethod | classmethod):
+        value = value.__func__
+    funcs = (
+        [value.fget, value.fset, value.fdel]
+        if isinstance(value, property)
+        else [value]
+    )
+    for func in funcs:
+        if not isinstance(func, types.FunctionType) or not func.__closure__:
+            continue
+        for name, cell in zip(func.__code__.co_freevars, func.__closure__, strict=True):
+            if name == "__class__" and _cell_get(cell) is built:
+                cell.cell_contents = old
+
