@@ -1,0 +1,714 @@
+"""``Reloader``: roots, watcher, registry, history and locking in one object.
+
+Threads: watchdog's observer records file events; the watcher's applier
+thread hands batches to ``Reloader``, which applies them under one lock (or
+queues them while paused or in manual mode); the user's thread calls
+``reload``, ``wait`` and friends. Nothing happens on import: ``sys.path``,
+``sys.meta_path`` and ``builtins.__import__`` are touched only between
+``start()`` (or the first ``import_all``/``reload``) and ``stop()``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.machinery
+import logging
+import os
+import sys
+import threading
+import time
+import types
+import weakref
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from hotreload.bytecode import STAR
+from hotreload.engine import format_user_traceback, reload_module
+from hotreload.errors import UnknownModuleError
+from hotreload.events import ReloadEvent, Trigger
+from hotreload.filters import PathFilter
+from hotreload.graph import ImportGraph
+from hotreload.registry import Registry, install
+from hotreload.roots import (
+    is_within,
+    iter_module_files,
+    module_name,
+    validate_root,
+    warn_if_world_writable,
+)
+from hotreload.watcher import Change, Watcher
+
+__all__ = ["HISTORY_SIZE", "Reloader"]
+
+logger = logging.getLogger(__name__)
+
+HISTORY_SIZE: Final = 500
+DEFAULT_DEBOUNCE: Final = 0.01
+
+
+class Reloader:
+    """Watch module roots and reload edited modules in this process.
+
+    Args:
+        paths: the roots: a path or an iterable of paths to directories.
+        debounce: seconds of quiet before a batch of changes is applied.
+        polling: use a polling observer (network mounts, some containers).
+        exclude: glob patterns to ignore, relative to their root.
+        cascade: also re-execute the modules that import a reloaded module.
+        require: names every module must define; a version without them is
+            rejected and the old one stays.
+        apply: "auto" applies changes as soon as they are ready; "manual"
+            queues them until ``apply_pending()``.
+        follow_symlinks: follow symbolic links that lead outside a root.
+
+    Raises:
+        RootError: a root is missing or not a directory.
+        ValueError: ``apply`` is neither "auto" nor "manual".
+    """
+
+    def __init__(
+        self,
+        paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+        *,
+        debounce: float = DEFAULT_DEBOUNCE,
+        polling: bool = False,
+        exclude: Iterable[str] = (),
+        cascade: bool = False,
+        require: Iterable[str] = (),
+        apply: Literal["auto", "manual"] = "auto",
+        follow_symlinks: bool = False,
+    ) -> None:
+        if apply not in ("auto", "manual"):
+            raise ValueError(f"apply must be 'auto' or 'manual', not {apply!r}")
+        if debounce < 0:
+            raise ValueError(f"debounce must be >= 0, not {debounce!r}")
+        items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+        self.roots: tuple[Path, ...] = tuple(
+            dict.fromkeys(validate_root(p) for p in items)
+        )
+        if not self.roots:
+            raise ValueError("Reloader needs at least one root")
+        self.debounce = debounce
+        self.polling = polling
+        self.exclude = tuple(exclude)
+        self.cascade = cascade
+        self.require = tuple(require)
+        self.apply = apply
+        self.follow_symlinks = follow_symlinks
+        self._filter = PathFilter(self.exclude)
+        self._lock = threading.RLock()  # held for every reload
+        self._cond = threading.Condition()  # guards history and the wait cursor
+        self._history: deque[tuple[int, ReloadEvent]] = deque(maxlen=HISTORY_SIZE)
+        self._seq = 0
+        self._waited = 0
+        self._subscribers: list[Callable[[ReloadEvent], object]] = []
+        self._registry = Registry()
+        self._graph = ImportGraph()
+        self._known: dict[str, Path] = {}
+        self._failures: dict[str, ReloadEvent] = {}
+        self._queue: dict[Path, Change] = {}
+        self._pause_depth = 0
+        self._watcher: Watcher | None = None
+        self._seeds: dict[Path, bytes] = {}
+        self._undo: list[Callable[[], None]] = []
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def start(self) -> None:
+        """Set up the import side and start watching. Does not block."""
+        if self._watcher is not None:
+            return
+        for root in self.roots:
+            warn_if_world_writable(root)
+        self._ensure_runtime()
+        watcher = Watcher(
+            self.roots,
+            self._on_batch,
+            debounce=self.debounce,
+            polling=self.polling,
+            path_filter=self._filter,
+            follow_symlinks=self.follow_symlinks,
+            on_root_lost=self._on_root_lost,
+        )
+        for path, data in self._seeds.items():
+            watcher.seed(path, data)
+        self._seeds.clear()
+        try:
+            watcher.start()
+        except BaseException:
+            watcher.stop()
+            self._unwind()
+            raise
+        self._watcher = watcher
+
+    def stop(self) -> None:
+        """Stop watching, join the threads and undo the import-side setup."""
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
+        with self._lock:
+            self._unwind()
+
+    def __enter__(self) -> Reloader:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        roots = ", ".join(str(r) for r in self.roots)
+        return f"<Reloader [{roots}] {self.backend}, {len(self._known)} modules>"
+
+    # -- the embedding API ---------------------------------------------------
+
+    def import_all(self) -> list[ReloadEvent]:
+        """Import every module under the roots that is not loaded yet.
+
+        Returns:
+            One event (trigger "import", ``ok`` False) per module that failed.
+        """
+        self._ensure_runtime()
+        failures: list[ReloadEvent] = []
+        for root in self.roots:
+            for path in iter_module_files(
+                root, self._filter, follow_symlinks=self.follow_symlinks
+            ):
+                name = module_name(path, root)
+                if name is None or name in sys.modules:
+                    continue
+                if any(name.startswith(f.module + ".") for f in failures):
+                    continue  # its package failed; that failure says it all
+                event = self._first_import(name, path, "import")
+                if event is not None and not event.ok:
+                    failures.append(event)
+        self._record(failures)
+        return failures
+
+    def reload(self, target: str | os.PathLike[str]) -> ReloadEvent:
+        """Reload one module now, whatever the watcher has seen.
+
+        Args:
+            target: a dotted module name under a root, or a path to its file.
+
+        Returns:
+            The event; ``event.ok`` is False if the new version was rejected,
+            and the old version is still in place.
+
+        Raises:
+            UnknownModuleError: ``target`` is not a loaded module under the roots.
+        """
+        name, path = self._resolve(target)
+        self._ensure_runtime()
+        try:
+            source = path.read_bytes()
+        except OSError as exc:
+            event = self._gone(name, path, exc, "manual")
+            self._record([event])
+            return event
+        with self._lock:
+            events = self._run_batch([(name, path, source)], "manual")
+            self._record(events)
+        self._deliver(events)
+        if self._watcher is not None:
+            self._watcher.seed(path, source)
+        return events[0]
+
+    def track(self, namespace: object) -> Callable[[], None]:
+        """Rebind ``from m import x`` bindings made in ``namespace`` after reloads.
+
+        Args:
+            namespace: a dict (held strongly), a module, or any object whose
+                ``__dict__`` should be tracked (held weakly where possible).
+
+        Returns:
+            A callable that stops tracking it.
+        """
+        return self._registry.track(namespace)
+
+    def subscribe(self, callback: Callable[[ReloadEvent], object]) -> Callable[[], None]:
+        """Call ``callback(event)`` after every reload; returns the unsubscriber.
+
+        A callback that raises is logged and skipped; the others still run.
+        """
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def wait(self, timeout: float | None = None) -> ReloadEvent | None:
+        """Return the oldest reload event not yet returned by ``wait()``.
+
+        Waits for one if there is none. Import failures are skipped.
+
+        Returns:
+            The event, or None when ``timeout`` seconds passed first.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for seq, event in self._history:
+                    if seq <= self._waited:
+                        continue
+                    self._waited = seq
+                    if event.trigger != "import":
+                        return event
+                if deadline is None:
+                    self._cond.wait()
+                    continue
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._cond.wait(remaining)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Hold reloads inside the block; apply what queued up on exit."""
+        self.pause()
+        try:
+            yield
+        finally:
+            self.resume()
+
+    def pause(self) -> None:
+        """Hold reloads until ``resume()``; changes queue up meanwhile."""
+        with self._lock:
+            self._pause_depth += 1
+
+    def resume(self) -> None:
+        """Undo one ``pause()``; the last one applies what queued up."""
+        with self._lock:
+            self._pause_depth = max(0, self._pause_depth - 1)
+            ready = self._pause_depth == 0 and self.apply == "auto"
+        if ready:
+            self.apply_pending()
+
+    @property
+    def is_paused(self) -> bool:
+        """Whether reloads are being held."""
+        return self._pause_depth > 0
+
+    def apply_pending(self) -> list[ReloadEvent]:
+        """Apply the changes that are queued; returns their events."""
+        with self._lock:
+            changes = list(self._queue.values())
+            self._queue.clear()
+        return self._apply_changes(changes) if changes else []
+
+    def pending_paths(self) -> list[Path]:
+        """Changed files seen but not applied yet."""
+        queued = list(self._queue)
+        watcher = self._watcher
+        if watcher is not None:
+            queued += [p for p in watcher.pending() if p not in self._queue]
+        return queued
+
+    @property
+    def modules(self) -> dict[str, types.ModuleType]:
+        """The loaded modules under the roots, by name."""
+        found = {}
+        for name in list(self._known):
+            module = sys.modules.get(name)
+            if module is not None:
+                found[name] = module
+        return dict(sorted(found.items()))
+
+    @property
+    def history(self) -> list[ReloadEvent]:
+        """Recent events, oldest first (at most ``HISTORY_SIZE``)."""
+        with self._cond:
+            return [event for _, event in self._history]
+
+    @property
+    def import_failures(self) -> dict[str, ReloadEvent]:
+        """Modules whose first import failed and that have not loaded since."""
+        return dict(self._failures)
+
+    @property
+    def backend(self) -> str:
+        """The file-event backend in use ("inotify", "polling", ...) or "stopped"."""
+        watcher = self._watcher
+        return watcher.backend if watcher is not None else "stopped"
+
+    def imports_of(self, name: str) -> list[str]:
+        """The modules under the roots that ``name`` imports."""
+        return [n for n in self._graph.imports_of(name) if n in self._known]
+
+    def importers_of(self, name: str) -> list[str]:
+        """The modules under the roots that import ``name``."""
+        return [n for n in self._graph.importers_of(name) if n in self._known]
+
+    # -- applying changes ----------------------------------------------------
+
+    def _on_batch(self, changes: list[Change]) -> None:
+        # The watcher's applier thread. The lock makes pause() a real barrier:
+        # once it returns, no batch is half-way through being applied.
+        with self._lock:
+            if self._pause_depth or self.apply == "manual":
+                for change in changes:
+                    self._queue.pop(change.path, None)
+                    self._queue[change.path] = change
+                return
+        self._apply_changes(changes)
+
+    def _apply_changes(self, changes: Sequence[Change]) -> list[ReloadEvent]:
+        batch: list[tuple[str, Path, bytes]] = []
+        events: list[ReloadEvent] = []
+        with self._lock:
+            for change in changes:
+                name = module_name(change.path, change.root)
+                if name is None:
+                    continue
+                loaded = self._loaded(name, change.path) is not None
+                if change.source is None:
+                    if loaded:
+                        events.append(self._gone(name, change.path, None, "file"))
+                elif loaded:
+                    batch.append((name, change.path, change.source))
+                elif name in self._failures:
+                    # It failed to import before; the fix may have just landed.
+                    event = self._first_import(name, change.path, "file")
+                    if event is not None:
+                        events.append(event)
+            events += self._run_batch(batch, "file")
+            self._record(events)
+        self._deliver(events)
+        return events
+
+    def _run_batch(
+        self, batch: list[tuple[str, Path, bytes]], trigger: Trigger
+    ) -> list[ReloadEvent]:
+        """Reload a batch in dependency order, then cascade to importers."""
+        events: list[ReloadEvent] = []
+        by_name = {name: (path, source) for name, path, source in batch}
+        for name in self._graph.order(by_name):
+            path, source = by_name[name]
+            events.append(self._reload_one(name, path, source, trigger))
+        if self.cascade:
+            done = [e.module for e in events if e.ok]
+            for name in self._graph.dependents(done):
+                if name in by_name or name not in self._known:
+                    continue
+                path = self._known[name]
+                try:
+                    source = path.read_bytes()
+                except OSError:
+                    continue
+                events.append(self._reload_one(name, path, source, "cascade"))
+        return events
+
+    def _reload_one(
+        self, name: str, path: Path, source: bytes, trigger: Trigger
+    ) -> ReloadEvent:
+        module = sys.modules[name]
+        start = time.perf_counter()
+        edges = self._graph.begin(name)
+        outcome = reload_module(module, source, str(path), require=self.require)
+        rebound = 0
+        if outcome.ok:
+            rebound = self._rebind(name, outcome.replaced)
+        else:
+            self._graph.restore(name, edges)
+        return ReloadEvent(
+            module=name,
+            path=path,
+            ok=outcome.ok,
+            trigger=trigger,
+            duration=time.perf_counter() - start,
+            updated=tuple(outcome.updated),
+            added=tuple(outcome.added),
+            removed=tuple(outcome.removed),
+            rebound=rebound,
+            warnings=tuple(outcome.warnings),
+            error=outcome.error,
+            traceback=outcome.traceback,
+            time=time.time(),
+        )
+
+    def _rebind(
+        self, name: str, replaced: dict[str, tuple[object, object]]
+    ) -> int:
+        """Rebind aliases of ``name``'s replaced values, following re-exports."""
+        count = 0
+        pending = [(name, replaced)]
+        seen = {name}
+        while pending:
+            module, pairs = pending.pop()
+            for ns, bound, attr in self._registry.bindings(module):
+                pair = pairs.get(attr)
+                if pair is None or ns.get(bound, _MISSING) is not pair[0]:
+                    continue
+                ns[bound] = pair[1]
+                count += 1
+                owner = ns.get("__name__")
+                if isinstance(owner, str) and owner in self._known:
+                    if owner not in seen:
+                        seen.add(owner)
+                        pending.append((owner, {bound: pair}))
+        return count
+
+    def _gone(
+        self, name: str, path: Path, exc: OSError | None, trigger: Trigger
+    ) -> ReloadEvent:
+        error = exc or FileNotFoundError(f"{path} was deleted")
+        return ReloadEvent(
+            module=name,
+            path=path,
+            ok=False,
+            trigger=trigger,
+            warnings=("the file is gone; the loaded version stays live",),
+            error=error,
+            time=time.time(),
+        )
+
+    def _first_import(self, name: str, path: Path, trigger: Trigger) -> ReloadEvent | None:
+        start = time.perf_counter()
+        try:
+            module = importlib.import_module(name)
+        except Exception as exc:
+            event = ReloadEvent(
+                module=name,
+                path=path,
+                ok=False,
+                trigger=trigger,
+                duration=time.perf_counter() - start,
+                error=exc,
+                traceback=format_user_traceback(exc),
+                time=time.time(),
+            )
+            self._failures[name] = event
+            return event
+        had_failed = self._failures.pop(name, None) is not None
+        if not had_failed:
+            return None  # a plain first import is not an event
+        public = tuple(k for k in vars(module) if not k.startswith("__"))
+        return ReloadEvent(
+            module=name,
+            path=path,
+            ok=True,
+            trigger=trigger,
+            duration=time.perf_counter() - start,
+            added=public,
+            time=time.time(),
+        )
+
+    def _record(self, events: Iterable[ReloadEvent]) -> None:
+        with self._cond:
+            for event in events:
+                self._seq += 1
+                self._history.append((self._seq, event))
+            self._cond.notify_all()
+
+    def _deliver(self, events: Iterable[ReloadEvent]) -> None:
+        for event in events:
+            for callback in list(self._subscribers):
+                try:
+                    callback(event)
+                except Exception:
+                    logger.exception("reload subscriber %r raised", callback)
+
+    def _on_root_lost(self, root: Path) -> None:
+        logger.warning(
+            "root %s was deleted or moved; its modules stay loaded as they are", root
+        )
+
+    # -- modules and the import side ---------------------------------------
+
+    def _resolve(self, target: str | os.PathLike[str]) -> tuple[str, Path]:
+        if isinstance(target, str) and not target.endswith(".py") and os.sep not in target:
+            name = target
+            module = sys.modules.get(name)
+            file = getattr(module, "__file__", None)
+            path = Path(file) if file else None
+            if path is None or self._root_of(path) is None:
+                raise UnknownModuleError(name)
+            self._adopt(module, path)  # type: ignore[arg-type]
+            return name, path
+        path = Path(target).resolve() if not Path(target).is_absolute() else Path(target)
+        root = self._root_of(path)
+        found = module_name(path, root) if root is not None else None
+        if found is None or self._loaded(found, path) is None:
+            raise UnknownModuleError(str(target))
+        return found, path
+
+    def _root_of(self, path: Path) -> Path | None:
+        for root in self.roots:
+            if is_within(path, root, follow_symlinks=self.follow_symlinks):
+                return root
+        return None
+
+    def _loaded(self, name: str, path: Path) -> types.ModuleType | None:
+        """The loaded module ``name`` if it was loaded from ``path``."""
+        module = sys.modules.get(name)
+        file = getattr(module, "__file__", None)
+        if module is None or not file:
+            return None
+        if name not in self._known:
+            if os.path.normcase(file) != os.path.normcase(str(path)):
+                return None
+            self._adopt(module, path)
+        return module
+
+    def _adopt(self, module: types.ModuleType, path: Path) -> None:
+        """Take on a module under a root that was loaded some other way."""
+        if module.__name__ in self._known:
+            return
+        self._known[module.__name__] = path
+        self._registry.track(module)
+
+    def _ensure_runtime(self) -> None:
+        with self._lock:
+            if self._undo:
+                return
+            for root in reversed(self.roots):
+                entry = str(root)
+                if entry not in sys.path:
+                    sys.path.insert(0, entry)
+                    self._undo.append(lambda e=entry: _remove(sys.path, e))
+            finder = _RootFinder(self)
+            sys.meta_path.insert(0, finder)
+            self._undo.append(lambda: _remove(sys.meta_path, finder))
+            self._undo.append(install(self))
+            importlib.invalidate_caches()
+            for name, module in list(sys.modules.items()):
+                file = getattr(module, "__file__", None)
+                if isinstance(file, str) and file.endswith(".py"):
+                    path = Path(file)
+                    if self._root_of(path) is not None:
+                        self._adopt(module, path)
+
+    def _unwind(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+    def _before_exec(self, module: types.ModuleType, path: Path) -> None:
+        """Called by the loader as a module under a root starts its first run."""
+        self._known[module.__name__] = path
+        self._registry.track(module)
+        self._graph.begin(module.__name__)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return
+        watcher = self._watcher
+        if watcher is not None:
+            watcher.seed(path, data)
+        else:
+            self._seeds[path] = data
+
+    def on_import(
+        self,
+        module: types.ModuleType,
+        name: str,
+        ns: dict[str, Any],
+        fromlist: tuple[str, ...],
+        level: int,
+        bindings: Callable[[], list[tuple[str, str]] | None],
+    ) -> None:
+        """Record import edges and ``from`` bindings of tracked namespaces."""
+        if not self._registry.is_tracked(ns):
+            return
+        target = _absolute(name, ns.get("__package__"), level)
+        if target is None:
+            return
+        importer = ns.get("__name__")
+        if isinstance(importer, str) and importer in self._known:
+            if target in self._known:
+                self._graph.add(importer, target)
+            for item in fromlist:
+                if f"{target}.{item}" in self._known:
+                    self._graph.add(importer, f"{target}.{item}")
+        if not fromlist or target not in self._known:
+            return
+        pairs = bindings()
+        if not pairs:
+            return
+        source = sys.modules.get(target, module)
+        for attr, bound in pairs:
+            if attr == STAR:
+                names = getattr(source, "__all__", None)
+                if names is None:
+                    names = [k for k in vars(source) if not k.startswith("_")]
+                for item in names:
+                    self._registry.record(ns, item, target, item)
+            else:
+                self._registry.record(ns, bound, target, attr)
+
+
+_MISSING: Final = object()
+
+
+def _remove(items: list[Any], item: object) -> None:
+    for i, value in enumerate(items):
+        if value is item or (isinstance(item, str) and value == item):
+            del items[i]
+            return
+
+
+def _absolute(name: str, package: object, level: int) -> str | None:
+    if level == 0:
+        return name
+    if not isinstance(package, str) or not package:
+        return None
+    bits = package.rsplit(".", level - 1)
+    if len(bits) < level:
+        return None
+    base = bits[0]
+    return f"{base}.{name}" if name else base
+
+
+class _RootFinder:
+    """Finds modules under the roots and gives them a loader that reports in."""
+
+    def __init__(self, reloader: Reloader) -> None:
+        self._reloader = weakref.ref(reloader)
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None = None,
+        target: types.ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        reloader = self._reloader()
+        if reloader is None:
+            return None
+        if path is None:
+            search = [str(r) for r in reloader.roots]
+        else:
+            search = [p for p in path if reloader._root_of(Path(p)) is not None]
+            if not search:
+                return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, search, target)
+        if spec is None or not isinstance(
+            spec.loader, importlib.machinery.SourceFileLoader
+        ):
+            return None
+        origin = Path(spec.origin or "")
+        if reloader._root_of(origin) is None:
+            return None
+        spec.loader = _RootLoader(fullname, str(origin), self._reloader)
+        return spec
+
+    def invalidate_caches(self) -> None:
+        """Nothing cached here; ``PathFinder`` keeps its own caches."""
+
+
+class _RootLoader(importlib.machinery.SourceFileLoader):
+    """A source loader that tells the reloader before a module first runs."""
+
+    def __init__(self, fullname: str, path: str, reloader: weakref.ref[Reloader]) -> None:
+        super().__init__(fullname, path)
+        self._reloader = reloader
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        reloader = self._reloader()
+        if reloader is not None:
+            reloader._before_exec(module, Path(self.path))
+        super().exec_module(module)
+

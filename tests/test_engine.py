@@ -1,0 +1,490 @@
+"""The reload contract, items 1-7 of DESIGN, through ``Reloader.reload``.
+
+No watcher runs here: each test edits a file and calls ``reload`` itself.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import sys
+import weakref
+from collections.abc import Iterator
+
+import pytest
+
+from hotreload import Reloader
+from hotreload.errors import RejectedError
+from tests.conftest import Mods
+
+
+@pytest.fixture
+def rl(mods: Mods) -> Iterator[Reloader]:
+    reloader = Reloader(mods.root)
+    reloader.import_all()
+    yield reloader
+    reloader.stop()
+
+
+def load(mods: Mods, rl: Reloader, base: str, source: str):
+    name = mods.name(base)
+    mods.write(name, source)
+    return name, importlib.import_module(name)
+
+
+def edit(mods: Mods, rl: Reloader, name: str, source: str):
+    mods.write(name, source)
+    return rl.reload(name)
+
+
+# -- 1. transactional -----------------------------------------------------------
+
+
+def test_syntax_error_keeps_module_and_points_at_the_line(mods, rl):
+    name, m = load(mods, rl, "m", "X = 1\ndef f():\n    return 'v1'\n")
+    f = m.f
+    event = edit(mods, rl, name, "X = 2\ndef f(:\n    return 'v2'\n")
+    assert not event.ok
+    assert isinstance(event.error, SyntaxError)
+    assert f"{name}.py" in event.traceback
+    assert "line 2" in event.traceback
+    assert m.X == 1 and m.f is f and f() == "v1"
+
+
+def test_exception_at_import_leaks_nothing_and_keeps_classes(mods, rl):
+    src = """
+        class K:
+            def who(self):
+                return "v1"
+        def f():
+            return "v1"
+    """
+    name, m = load(mods, rl, "m", src)
+    k = m.K()
+    before = dict(vars(m))
+    event = edit(
+        mods,
+        rl,
+        name,
+        """
+        class K:
+            def who(self):
+                return "v2"
+            def extra(self):
+                return 1
+        def f():
+            return "v2"
+        NEW_NAME = 1
+        raise RuntimeError("boom at import")
+        """,
+    )
+    assert not event.ok
+    assert isinstance(event.error, RuntimeError)
+    assert "boom at import" in event.traceback
+    assert f"{name}.py" in event.traceback and "line 9" in event.traceback
+    assert "hotreload/engine.py" not in event.traceback
+    assert not hasattr(m, "NEW_NAME")
+    assert vars(m).keys() == before.keys()
+    assert all(vars(m)[k] is v for k, v in before.items())
+    assert k.who() == "v1" and m.f() == "v1"
+    assert not hasattr(m.K, "extra")
+
+
+def test_rejected_by_require_keeps_old_version(mods):
+    name = mods.name("plug")
+    mods.write(name, "def transform(x):\n    return x\n")
+    with Reloader(mods.root, require=("transform",)) as rl:
+        m = importlib.import_module(name)
+        event = edit(mods, rl, name, "def other(x):\n    return x\n")
+    assert not event.ok
+    assert isinstance(event.error, RejectedError)
+    assert event.error.missing == ("transform",)
+    assert m.transform(3) == 3 and not hasattr(m, "other")
+
+
+def test_exception_in_after_hook_rolls_back(mods, rl):
+    name, m = load(mods, rl, "m", "def f():\n    return 'v1'\n")
+    f = m.f
+    event = edit(
+        mods,
+        rl,
+        name,
+        """
+        def f():
+            return "v2"
+        def __hotreload_after__(old):
+            raise ValueError("migration failed")
+        """,
+    )
+    assert not event.ok and isinstance(event.error, ValueError)
+    assert m.f is f and f() == "v1"
+    assert not hasattr(m, "__hotreload_after__")
+
+
+def test_non_utf8_file_is_reported_and_old_code_kept(mods, rl):
+    name, m = load(mods, rl, "m", "def f():\n    return 'v1'\n")
+    mods.path(name).write_bytes(b"def f():\n    return '\xe9t\xe9'\n")
+    event = rl.reload(name)
+    assert not event.ok
+    assert isinstance(event.error, SyntaxError)
+    assert "utf-8" in str(event.error).lower()
+    assert m.f() == "v1"
+
+
+# -- 2. identity kept -----------------------------------------------------------
+
+
+def test_aliases_callbacks_and_bound_methods_run_new_code(mods, rl):
+    src = """
+        def f():
+            return "v1"
+        class K:
+            def m(self):
+                return "v1"
+    """
+    name, m = load(mods, rl, "m", src)
+    user = mods.name("user")
+    mods.write(user, f"from {name} import f as g\ncallbacks = [g]\n")
+    u = importlib.import_module(user)
+    bound = m.K().m
+    stored = {"cb": m.f}
+    event = edit(mods, rl, name, src.replace("v1", "v2"))
+    assert event.ok, event.traceback
+    assert u.g() == "v2" and u.callbacks[0]() == "v2"
+    assert stored["cb"]() == "v2" and bound() == "v2"
+    assert u.g is m.f
+    assert f"{'f'}" in event.updated and "K.m" in event.updated
+
+
+def test_instances_and_isinstance_survive(mods, rl):
+    src = """
+        class Config:
+            def value(self):
+                return 1
+        DEFAULT = Config()
+        REGISTRY = []
+        def register(cls):
+            REGISTRY.append(cls)
+            return cls
+        @register
+        class Plugin:
+            pass
+    """
+    name, m = load(mods, rl, "m", src)
+    old_obj = m.Config()
+    Config, Plugin = m.Config, m.Plugin
+    assert edit(mods, rl, name, src.replace("return 1", "return 2")).ok
+    assert m.Config is Config and m.Plugin is Plugin
+    assert isinstance(old_obj, m.Config) and type(old_obj) is m.Config
+    assert old_obj.value() == 2
+    assert isinstance(m.DEFAULT, m.Config) and m.DEFAULT.value() == 2
+    assert m.REGISTRY == [Plugin]
+
+
+def test_methods_static_class_properties_nested_and_super(mods, rl):
+    src = """
+        class Base:
+            def hello(self):
+                return "base-v1"
+        class K(Base):
+            tag = "v1"
+            def hello(self):
+                return "k-" + super().hello()
+            @staticmethod
+            def s():
+                return "s-v1"
+            @classmethod
+            def c(cls):
+                return cls.__name__ + "-v1"
+            @property
+            def p(self):
+                return "p-v1"
+            class Inner:
+                def i(self):
+                    return "i-v1"
+    """
+    name, m = load(mods, rl, "m", src)
+    k, inner = m.K(), m.K.Inner()
+    s, c = m.K.s, k.c
+    K, Inner = m.K, m.K.Inner
+    assert edit(mods, rl, name, src.replace("v1", "v2")).ok
+    assert m.K is K and m.K.Inner is Inner
+    assert k.hello() == "k-base-v2"
+    assert s() == "s-v2" and c() == "K-v2"
+    assert k.p == "p-v2" and inner.i() == "i-v2" and k.tag == "v2"
+
+
+def test_decorator_wrapped_chain_runs_new_code(mods, rl):
+    src = """
+        import functools
+        def deco(func):
+            @functools.wraps(func)
+            def wrapper(*args):
+                return "<" + func(*args) + ">"
+            return wrapper
+        @deco
+        def greet():
+            return "v1"
+    """
+    name, m = load(mods, rl, "m", src)
+    held, inner = m.greet, m.greet.__wrapped__
+    assert edit(mods, rl, name, src.replace('"v1"', '"v2"')).ok
+    assert held() == "<v2>" and inner() == "v2"
+    assert m.greet is held and m.greet.__wrapped__ is inner
+
+
+def test_dataclass_gains_a_field(mods, rl):
+    src = """
+        from dataclasses import dataclass
+        @dataclass
+        class Point:
+            x: int
+            y: int = 0
+    """
+    name, m = load(mods, rl, "m", src)
+    Point, old = m.Point, m.Point(1, 2)
+    assert edit(mods, rl, name, src.replace("y: int = 0", "y: int = 0\n            z: int = 9")).ok
+    assert m.Point is Point and isinstance(old, m.Point)
+    assert m.Point(1, 2).z == 9
+    assert repr(m.Point(1)) == "Point(x=1, y=0, z=9)"
+
+
+def test_rebinding_a_name_never_rewrites_the_old_target(mods, rl):
+    src = """
+        def foo():
+            return "foo"
+        def bar():
+            return "bar"
+        f = foo
+    """
+    name, m = load(mods, rl, "m", src)
+    foo = m.foo
+    assert edit(mods, rl, name, src.replace("f = foo", "f = bar")).ok
+    assert foo() == "foo" and m.f is m.bar and m.foo is foo
+
+
+def test_name_becoming_an_import_is_rebound_not_patched(mods, rl):
+    name, m = load(mods, rl, "m", "def join(*parts):\n    return 'mine'\n")
+    mine = m.join
+    ns = {}
+    rl.track(ns)
+    exec(f"from {name} import join", ns)
+    assert edit(mods, rl, name, "from os.path import join\n").ok
+    import os.path
+
+    assert m.join is os.path.join and ns["join"] is os.path.join
+    assert mine() == "mine"  # the old function was not patched with foreign code
+
+
+def test_lambdas_are_never_matched(mods, rl):
+    src = "a = lambda: 'a1'\nb = lambda: 'b1'\n"
+    name, m = load(mods, rl, "m", src)
+    a = m.a
+    assert edit(mods, rl, name, "a = lambda: 'b2'\nb = lambda: 'a2'\n").ok
+    assert a() == "a1" and m.a is not a and m.a() == "b2"
+
+
+def test_closure_cell_values_follow_the_new_source(mods, rl):
+    src = """
+        def make_adder(n):
+            def add(x):
+                return x + n
+            return add
+        add = make_adder(5)
+    """
+    name, m = load(mods, rl, "m", src)
+    held = m.add
+    assert edit(mods, rl, name, src.replace("(5)", "(50)")).ok
+    assert m.add(1) == 51 and held(1) == 51
+
+
+# -- 3. aliases rebound -----------------------------------------------------------
+
+
+def test_constants_and_new_objects_are_rebound_in_tracked_namespaces(mods, rl):
+    name, m = load(mods, rl, "m", "LIMIT = 10\nITEMS = [1]\nOTHER = 'x'\n")
+    ns: dict = {}
+    rl.track(ns)
+    exec(
+        f"from {name} import LIMIT, ITEMS as things\nfrom {name} import OTHER\n"
+        f"if False:\n    from {name} import NOPE\n",
+        ns,
+    )
+    ns["OTHER"] = "mine"  # the user reassigned it: left alone
+    event = edit(mods, rl, name, "LIMIT = 20\nITEMS = [2]\nOTHER = 'y'\nNOPE = 1\n")
+    assert event.ok and event.rebound == 2
+    assert ns["LIMIT"] == 20 and ns["things"] == [2] and ns["OTHER"] == "mine"
+    assert "NOPE" not in ns  # never injected
+
+
+def test_star_import_and_latest_import_wins(mods, rl):
+    a, ma = load(mods, rl, "a", "__all__ = ['V', 'W']\nV = 1\nW = 1\n")
+    b, mb = load(mods, rl, "b", "W = 'b'\n")
+    ns: dict = {}
+    rl.track(ns)
+    exec(f"from {a} import *\nfrom {b} import W\n", ns)
+    assert ns["V"] == 1 and ns["W"] == "b"
+    assert edit(mods, rl, a, "__all__ = ['V', 'W']\nV = 2\nW = 2\n").ok
+    assert ns["V"] == 2 and ns["W"] == "b"
+
+
+def test_root_modules_are_tracked_as_they_import(mods, rl):
+    cfg, m = load(mods, rl, "cfg", "RATE = 1\n")
+    user, u = load(mods, rl, "user", f"from {cfg} import RATE\ndef rate():\n    return RATE\n")
+    assert edit(mods, rl, cfg, "RATE = 3\n").rebound == 1
+    assert u.RATE == 3 and u.rate() == 3
+    assert rl.importers_of(cfg) == [user] and rl.imports_of(user) == [cfg]
+
+
+# -- 4. where identity cannot be kept ----------------------------------------------
+
+
+def test_class_with_new_bases_is_replaced_and_instances_migrate(mods, rl):
+    src = """
+        class A:
+            pass
+        class B:
+            pass
+        class K(A):
+            def who(self):
+                return "v1"
+    """
+    name, m = load(mods, rl, "m", src)
+    obj, old_k = m.K(), m.K
+    ns: dict = {}
+    rl.track(ns)
+    exec(f"from {name} import K", ns)
+    event = edit(mods, rl, name, src.replace("K(A)", "K(B)").replace("v1", "v2"))
+    assert event.ok
+    assert m.K is not old_k and ns["K"] is m.K
+    assert any("bases changed" in w for w in event.warnings)
+    assert type(obj) is m.K and obj.who() == "v2"
+
+
+def test_closure_layout_change_replaces_with_warning(mods, rl):
+    src = """
+        def outer():
+            a = 1
+            def inner():
+                return a
+            return inner
+        f = outer()
+    """
+    name, m = load(mods, rl, "m", src)
+    new = """
+        def outer():
+            a = 1
+            b = 2
+            def inner():
+                return a + b
+            return inner
+        f = outer()
+    """
+    event = edit(mods, rl, name, new)
+    assert event.ok and m.f() == 3
+    assert any("closure" in w for w in event.warnings)
+
+
+def test_lru_cache_is_replaced_and_never_serves_old_results(mods, rl):
+    src = """
+        import functools
+        @functools.lru_cache(maxsize=None)
+        def square(x):
+            return x * x
+    """
+    name, m = load(mods, rl, "m", src)
+    assert m.square(3) == 9
+    ns: dict = {}
+    rl.track(ns)
+    exec(f"from {name} import square", ns)
+    event = edit(mods, rl, name, src.replace("x * x", "x * x + 1"))
+    assert event.ok and m.square(3) == 10 and ns["square"](3) == 10
+    assert any("cache" in w for w in event.warnings)
+
+
+# -- 5-7. added/removed, kept state, hooks -------------------------------------------
+
+
+def test_added_and_removed_names(mods, rl):
+    name, m = load(mods, rl, "m", "def old():\n    return 1\nKEEP = 1\n")
+    old = m.old
+    event = edit(mods, rl, name, "def new():\n    return 2\nKEEP = 1\n")
+    assert event.added == ("new",) and event.removed == ("old",)
+    assert not hasattr(m, "old") and m.new() == 2 and old() == 1
+
+
+def test_removed_name_is_not_visible_to_import_time_code(mods, rl):
+    name, m = load(mods, rl, "m", "def helper():\n    return 1\nX = helper()\n")
+    event = edit(mods, rl, name, "X = helper()\n")
+    assert not event.ok and isinstance(event.error, NameError)
+    assert m.helper() == 1
+
+
+def test_keep_preserves_listed_globals(mods, rl):
+    src = "__hotreload_keep__ = ('cache',)\ncache = {}\nother = {}\nVERSION = 1\n"
+    name, m = load(mods, rl, "m", src)
+    m.cache["k"] = 1
+    m.other["k"] = 1
+    assert edit(mods, rl, name, src.replace("VERSION = 1", "VERSION = 2")).ok
+    assert m.cache == {"k": 1} and m.other == {} and m.VERSION == 2
+
+
+def test_lifecycle_hooks(mods, rl):
+    src = """
+        CALLS = []
+        def __hotreload_before__():
+            import builtins
+            builtins.__dict__.setdefault("_hr_test_log", []).append("before-v1")
+        def __hotreload_after__(old):
+            global STATE
+            STATE = old["STATE"] + 1
+            try:
+                old["STATE"] = 0
+            except TypeError:
+                pass
+        STATE = 1
+    """
+    import builtins
+
+    name, m = load(mods, rl, "m", src)
+    try:
+        assert edit(mods, rl, name, src).ok
+        assert builtins.__dict__["_hr_test_log"] == ["before-v1"]
+        assert m.STATE == 2
+    finally:
+        builtins.__dict__.pop("_hr_test_log", None)
+
+
+def test_failure_after_before_hook_says_it_ran(mods, rl):
+    src = "def __hotreload_before__():\n    pass\nV = 1\n"
+    name, m = load(mods, rl, "m", src)
+    event = edit(mods, rl, name, src + "1 / 0\n")
+    assert not event.ok
+    assert any("__hotreload_before__ already ran" in w for w in event.warnings)
+
+
+def test_opted_out_module_is_skipped(mods, rl):
+    name, m = load(mods, rl, "m", "__hotreload__ = False\nV = 1\n")
+    event = edit(mods, rl, name, "__hotreload__ = False\nV = 2\n")
+    assert event.ok and m.V == 1
+    assert any("skipped" in w for w in event.warnings)
+
+
+# -- garbage collection --------------------------------------------------------------
+
+
+def test_replaced_objects_can_be_collected(mods, rl):
+    src = "class A:\n    pass\nclass K(A):\n    pass\n"
+    name, m = load(mods, rl, "m", src)
+    ref = weakref.ref(m.K)
+    for i in range(3):
+        base = "A" if i % 2 else "object"
+        assert edit(mods, rl, name, src.replace("K(A)", f"K({base})") + f"# {i}\n").ok
+    gc.collect()
+    assert ref() is None
+
+
+def test_module_identity_is_kept(mods, rl):
+    name, m = load(mods, rl, "m", "V = 1\n")
+    assert edit(mods, rl, name, "V = 2\n").ok
+    assert sys.modules[name] is m and m.V == 2
