@@ -1,0 +1,354 @@
+"""``Reloader`` with a real watcher: save styles, batches, waiting, bad input.
+
+Every wait is on an event with a timeout that bounds failure; "nothing
+happened" is proven with a barrier: a second module is edited and its event
+awaited, and events arrive in order.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hotreload import Reloader, ReloadError, ReloadEvent
+from hotreload.errors import HotreloadWarning, RootError, UnknownModuleError
+from tests.conftest import Mods, write_atomic, write_in_place
+
+TIMEOUT = 10
+
+
+@pytest.fixture(params=[False, True], ids=["native", "polling"])
+def polling(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+@pytest.fixture
+def started(mods: Mods) -> Iterator[Reloader]:
+    with Reloader(mods.root) as reloader:
+        yield reloader
+
+
+def next_event(reloader: Reloader, module: str | None = None) -> ReloadEvent:
+    event = reloader.wait(timeout=TIMEOUT)
+    assert event is not None, "no reload event before the timeout"
+    if module is not None:
+        assert event.module == module, event
+    return event
+
+
+def barrier(reloader: Reloader, mods: Mods) -> None:
+    """Edit a fresh module and wait for it: nothing else came before it."""
+    name = mods.name("barrier")
+    if name not in sys.modules:
+        mods.write(name, "N = 0\n")
+        importlib.import_module(name)
+    n = sys.modules[name].N + 1
+    mods.write(name, f"N = {n}\n")
+    event = next_event(reloader)
+    assert event.module == name, f"unexpected event before the barrier: {event}"
+
+
+def test_save_then_call_sees_new_code(mods, polling):
+    name = mods.name("greet")
+    mods.write(name, "def hello():\n    return 'v1'\n")
+    with Reloader(mods.root, polling=polling) as rl:
+        m = importlib.import_module(name)
+        ns: dict = {}
+        rl.track(ns)
+        exec(f"from {name} import hello", ns)
+        mods.write(name, "def hello():\n    return 'v2'\n")
+        event = next_event(rl, name)
+        assert event.ok and event.trigger == "file"
+        assert m.hello() == "v2" and ns["hello"]() == "v2"
+        assert rl.backend == ("polling" if polling else "inotify")
+
+
+def _vim_save(path: Path, data: bytes) -> None:
+    probe = path.with_name("4913")
+    probe.write_bytes(b"")
+    probe.unlink()
+    backup = path.with_name(path.name + "~")
+    os.replace(path, backup)
+    path.write_bytes(data)
+    backup.unlink()
+
+
+def _jetbrains_save(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + "___jb_tmp___")
+    old = path.with_name(path.name + "___jb_old___")
+    tmp.write_bytes(data)
+    os.replace(path, old)
+    os.replace(tmp, path)
+    old.unlink()
+
+
+SAVES = {
+    "in_place": write_in_place,
+    "temp_rename": write_atomic,
+    "vim": _vim_save,
+    "jetbrains": _jetbrains_save,
+}
+
+
+@pytest.mark.parametrize("style", sorted(SAVES))
+def test_each_save_style_reloads_exactly_once(mods, started, style):
+    name = mods.name("mod")
+    path = mods.write(name, "def f():\n    return 1\n")
+    m = importlib.import_module(name)
+    SAVES[style](path, b"def f():\n    return 2\n")
+    event = next_event(started, name)
+    assert event.ok and m.f() == 2
+    barrier(started, mods)
+
+
+def test_twenty_rapid_saves_end_with_the_final_content(mods, started):
+    name = mods.name("mod")
+    path = mods.write(name, "V = 0\n")
+    m = importlib.import_module(name)
+    for i in range(1, 21):
+        write_in_place(path, f"V = {i}\n")
+    while m.V != 20:
+        event = next_event(started, name)
+        assert event.ok, event.traceback
+    barrier(started, mods)
+
+
+def test_same_bytes_save_is_not_a_reload(mods, started):
+    name = mods.name("mod")
+    path = mods.write(name, "V = 1\n")
+    importlib.import_module(name)
+    write_in_place(path, "V = 1\n")
+    path.touch()
+    barrier(started, mods)
+
+
+def test_temp_files_and_excluded_paths_are_never_executed(mods):
+    (mods.root / "scratch").mkdir()
+    with Reloader(mods.root, exclude=["scratch/*"]) as rl:
+        (mods.root / "scratch" / "boom.py").write_text("raise SystemExit(3)\n")
+        (mods.root / "x.py___jb_tmp___").write_text("raise SystemExit(3)\n")
+        (mods.root / ".hidden.py").write_text("raise SystemExit(3)\n")
+        barrier(rl, mods)
+        assert rl.import_all() == []
+
+
+def test_burst_is_one_batch_in_dependency_order(mods):
+    names = [mods.name(f"m{i:02d}") for i in range(50)]
+    # m00 <- m01 <- ... each imports the one before it: a 50-deep chain.
+    for i, name in enumerate(names):
+        dep = f"from {names[i - 1]} import V as PREV\n" if i else "PREV = 0\n"
+        mods.write(name, f"{dep}V = PREV + 1\n")
+    order: list[str] = []
+    with Reloader(mods.root, debounce=0.2) as rl:
+        rl.import_all()
+        rl.subscribe(lambda e: order.append(e.module))
+        for i, name in reversed(list(enumerate(names))):
+            dep = f"from {names[i - 1]} import V as PREV\n" if i else "PREV = 100\n"
+            write_atomic(mods.path(name), f"{dep}V = PREV + 1\n# v2\n")
+        for _ in names:
+            assert next_event(rl).ok
+        barrier(rl, mods)
+    assert order[:50] == names
+    assert sys.modules[names[-1]].V == 150
+
+
+def test_cascade_reexecutes_importers(mods):
+    base, user = mods.name("base"), mods.name("user")
+    mods.write(base, "RATE = 2\n")
+    mods.write(user, f"import {base}\nDOUBLE = {base}.RATE * 2\n")
+    with Reloader(mods.root, cascade=True) as rl:
+        rl.import_all()
+        mods.write(base, "RATE = 5\n")
+        first, second = next_event(rl), next_event(rl)
+    assert (first.module, first.trigger) == (base, "file")
+    assert (second.module, second.trigger) == (user, "cascade")
+    assert sys.modules[user].DOUBLE == 10
+
+
+def test_wait_never_misses_events_between_calls(mods):
+    name = mods.name("m")
+    mods.write(name, "V = 0\n")
+    rl = Reloader(mods.root)
+    rl.import_all()
+    for i in range(3):
+        mods.write(name, f"V = {i + 1}\n")
+        rl.reload(name)
+    assert [next_event(rl).module for _ in range(3)] == [name] * 3
+    assert rl.wait(timeout=0) is None
+    assert len(rl.history) == 3
+    rl.stop()
+
+
+def test_history_is_bounded(mods):
+    from hotreload.reloader import HISTORY_SIZE
+
+    name = mods.name("m")
+    mods.write(name, "V = 0\n")
+    rl = Reloader(mods.root)
+    rl.import_all()
+    for _ in range(HISTORY_SIZE + 20):
+        rl.reload(name)
+    assert len(rl.history) == HISTORY_SIZE
+    rl.stop()
+
+
+def test_subscribers_unsubscribe_and_raising_ones_are_skipped(mods, caplog):
+    name = mods.name("m")
+    mods.write(name, "V = 0\n")
+    rl = Reloader(mods.root)
+    rl.import_all()
+    got: list[str] = []
+
+    def bad(event: ReloadEvent) -> None:
+        raise RuntimeError("subscriber bug")
+
+    rl.subscribe(bad)
+    unsubscribe = rl.subscribe(lambda e: got.append(e.module))
+    with caplog.at_level(logging.ERROR, logger="hotreload"):
+        rl.reload(name)
+    assert got == [name]
+    assert "subscriber bug" in caplog.text
+    unsubscribe()
+    unsubscribe()
+    rl.reload(name)
+    assert got == [name]
+    rl.stop()
+
+
+def test_paused_holds_changes_until_exit(mods, started):
+    name = mods.name("m")
+    mods.write(name, "V = 1\n")
+    m = importlib.import_module(name)
+    with started.paused():
+        assert started.is_paused
+        mods.write(name, "V = 2\n")
+        while not started.pending_paths():
+            started.wait(timeout=0.05)  # the watcher needs a moment to see it
+        assert m.V == 1
+    assert next_event(started, name).ok and m.V == 2
+
+
+def test_manual_mode_applies_at_safe_points(mods):
+    name = mods.name("m")
+    mods.write(name, "V = 1\n")
+    with Reloader(mods.root, apply="manual") as rl:
+        m = importlib.import_module(name)
+        mods.write(name, "V = 2\n")
+        events: list[ReloadEvent] = []
+        while not events:
+            assert rl.wait(timeout=0.02) is None  # nothing applies by itself
+            events = rl.apply_pending()
+        assert [e.module for e in events] == [name] and m.V == 2
+
+
+def test_deleted_file_keeps_module_usable(mods, started):
+    name = mods.name("m")
+    path = mods.write(name, "def f():\n    return 1\n")
+    m = importlib.import_module(name)
+    path.unlink()
+    event = next_event(started, name)
+    assert not event.ok and isinstance(event.error, FileNotFoundError)
+    assert "stays live" in event.warnings[0]
+    assert m.f() == 1
+
+
+def test_deleted_root_is_reported_and_modules_stay(tmp_path, monkeypatch, caplog):
+    root = tmp_path / "gone"
+    root.mkdir()
+    (root / "hr_gone_mod.py").write_text("V = 1\n")
+    monkeypatch.syspath_prepend(str(root))
+    try:
+        with (
+            caplog.at_level(logging.WARNING, logger="hotreload"),
+            Reloader(root) as rl,
+        ):
+            rl.import_all()
+            m = sys.modules["hr_gone_mod"]
+            shutil.rmtree(root)
+            event = next_event(rl, "hr_gone_mod")
+            assert not event.ok and m.V == 1
+        # The root-lost notice comes from the watcher thread; stop() joined it.
+        assert "was deleted" in caplog.text or not root.exists()
+    finally:
+        sys.modules.pop("hr_gone_mod", None)
+
+
+def test_broken_module_loads_once_fixed(mods, started):
+    name = mods.name("m")
+    mods.write(name, "raise ImportError('not yet')\n")
+    failures = started.import_all()
+    assert [f.module for f in failures] == [name] and failures[0].trigger == "import"
+    assert name in started.import_failures
+    mods.write(name, "V = 1\n")
+    event = next_event(started, name)
+    assert event.ok and sys.modules[name].V == 1
+    assert name not in started.import_failures
+
+
+def test_reload_unknown_module_and_bad_roots(mods, tmp_path):
+    rl = Reloader(mods.root)
+    with pytest.raises(UnknownModuleError, match="no.such"):
+        rl.reload("no.such")
+    with pytest.raises(ReloadError):
+        rl.reload(tmp_path / "elsewhere.py")
+    rl.stop()
+    with pytest.raises(RootError, match="missing"):
+        Reloader(tmp_path / "missing")
+    file = tmp_path / "file.py"
+    file.write_text("")
+    with pytest.raises(RootError, match="file.py"):
+        Reloader(file)
+
+
+def test_reload_by_path(mods):
+    name = mods.name("m")
+    path = mods.write(name, "V = 1\n")
+    rl = Reloader(mods.root)
+    m = importlib.import_module(name)
+    mods.write(name, "V = 2\n")
+    assert rl.reload(path).ok and m.V == 2
+    rl.stop()
+
+
+def test_world_writable_root_warns_once(tmp_path):
+    root = tmp_path / "open"
+    root.mkdir()
+    root.chmod(0o777)
+    rl = Reloader(root)
+    with pytest.warns(HotreloadWarning, match="writable"):
+        rl.start()
+    rl.stop()
+
+
+def test_stop_undoes_the_runtime_setup(mods):
+    import builtins
+
+    meta, path, imp = list(sys.meta_path), list(sys.path), builtins.__import__
+    with Reloader(mods.root):
+        assert builtins.__import__ is not imp
+    assert sys.meta_path == meta and sys.path == path
+    assert builtins.__import__ is imp
+
+
+def test_import_has_no_side_effects():
+    code = (
+        "import sys, builtins, threading\n"
+        "meta, path, imp = list(sys.meta_path), list(sys.path), builtins.__import__\n"
+        "import hotreload\n"
+        "assert sys.meta_path == meta and sys.path == path\n"
+        "assert builtins.__import__ is imp and threading.active_count() == 1\n"
+        "heavy = {'watchdog', 'prompt_toolkit', 'pygments'} & set(sys.modules)\n"
+        "print(sorted(heavy))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
