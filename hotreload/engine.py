@@ -274,7 +274,11 @@ class _Transaction:
                 self.warnings.append(f"{where}: {exc}; replaced")
                 return new
             return old
-        if type(old) is type(new) and isinstance(old, staticmethod | classmethod):
+        if (
+            isinstance(old, staticmethod | classmethod)
+            and isinstance(new, staticmethod | classmethod)
+            and type(old) is type(new)
+        ):
             inner = self.merge(old.__func__, new.__func__, where)
             return old if inner is old.__func__ else new
         if type(old) is property and type(new) is property:
@@ -378,8 +382,12 @@ class _Transaction:
         return None
 
     def build_class(
-        self, original: Callable[..., Any], func: types.FunctionType, name: str,
-        *bases: Any, **kwds: Any,
+        self,
+        original: Callable[..., Any],
+        func: types.FunctionType,
+        name: str,
+        *bases: Any,
+        **kwds: Any,
     ) -> Any:
         """``__build_class__`` for this module's class statements."""
         old = self.old_class(func.__qualname__)
@@ -523,7 +531,7 @@ def _class_hook(txn: _Transaction) -> Iterator[None]:
     with _hook_lock:
         if not _active:
             _original_build_class = builtins.__build_class__
-            builtins.__build_class__ = _build_class
+            vars(builtins)["__build_class__"] = _build_class
         outer = _active.get(ident)
         _active[ident] = txn
     try:
@@ -535,7 +543,7 @@ def _class_hook(txn: _Transaction) -> Iterator[None]:
             else:
                 _active[ident] = outer  # a reload nested in a reload's import
             if not _active:
-                builtins.__build_class__ = _original_build_class  # type: ignore[assignment]
+                vars(builtins)["__build_class__"] = _original_build_class
                 _original_build_class = None
 
 
@@ -662,9 +670,7 @@ def _repoint_class_cells(value: object, built: type | None, old: type) -> None:
     if isinstance(value, staticmethod | classmethod):
         value = value.__func__
     funcs = (
-        [value.fget, value.fset, value.fdel]
-        if isinstance(value, property)
-        else [value]
+        [value.fget, value.fset, value.fdel] if isinstance(value, property) else [value]
     )
     for func in funcs:
         if not isinstance(func, types.FunctionType) or not func.__closure__:
@@ -672,4 +678,3 @@ def _repoint_class_cells(value: object, built: type | None, old: type) -> None:
         for name, cell in zip(func.__code__.co_freevars, func.__closure__, strict=True):
             if name == "__class__" and _cell_get(cell) is built:
                 cell.cell_contents = old
-

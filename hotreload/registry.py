@@ -175,7 +175,7 @@ def _import(
     fromlist: Iterable[str] | None = (),
     level: int = 0,
 ) -> types.ModuleType:
-    original = _original_import or builtins.__import__
+    original: Callable[..., types.ModuleType] = _original_import or builtins.__import__
     module = original(name, globals, locals, fromlist, level)
     listeners = _listeners
     if listeners and type(globals) is dict:

@@ -10,6 +10,7 @@ queues them while paused or in manual mode); the user's thread calls
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.machinery
 import logging
@@ -229,7 +230,9 @@ class Reloader:
         """
         return self._registry.track(namespace)
 
-    def subscribe(self, callback: Callable[[ReloadEvent], object]) -> Callable[[], None]:
+    def subscribe(
+        self, callback: Callable[[ReloadEvent], object]
+    ) -> Callable[[], None]:
         """Call ``callback(event)`` after every reload; returns the unsubscriber.
 
         A callback that raises is logged and skipped; the others still run.
@@ -431,9 +434,7 @@ class Reloader:
             time=time.time(),
         )
 
-    def _rebind(
-        self, name: str, replaced: dict[str, tuple[object, object]]
-    ) -> int:
+    def _rebind(self, name: str, replaced: dict[str, tuple[object, object]]) -> int:
         """Rebind aliases of ``name``'s replaced values, following re-exports."""
         count = 0
         pending = [(name, replaced)]
@@ -447,10 +448,13 @@ class Reloader:
                 ns[bound] = pair[1]
                 count += 1
                 owner = ns.get("__name__")
-                if isinstance(owner, str) and owner in self._known:
-                    if owner not in seen:
-                        seen.add(owner)
-                        pending.append((owner, {bound: pair}))
+                if (
+                    isinstance(owner, str)
+                    and owner in self._known
+                    and owner not in seen
+                ):
+                    seen.add(owner)
+                    pending.append((owner, {bound: pair}))
         return count
 
     def _gone(
@@ -467,7 +471,9 @@ class Reloader:
             time=time.time(),
         )
 
-    def _first_import(self, name: str, path: Path, trigger: Trigger) -> ReloadEvent | None:
+    def _first_import(
+        self, name: str, path: Path, trigger: Trigger
+    ) -> ReloadEvent | None:
         start = time.perf_counter()
         try:
             module = importlib.import_module(name)
@@ -521,7 +527,11 @@ class Reloader:
     # -- modules and the import side ---------------------------------------
 
     def _resolve(self, target: str | os.PathLike[str]) -> tuple[str, Path]:
-        if isinstance(target, str) and not target.endswith(".py") and os.sep not in target:
+        if (
+            isinstance(target, str)
+            and not target.endswith(".py")
+            and os.sep not in target
+        ):
             name = target
             module = sys.modules.get(name)
             file = getattr(module, "__file__", None)
@@ -530,7 +540,9 @@ class Reloader:
                 raise UnknownModuleError(name)
             self._adopt(module, path)  # type: ignore[arg-type]
             return name, path
-        path = Path(target).resolve() if not Path(target).is_absolute() else Path(target)
+        path = (
+            Path(target).resolve() if not Path(target).is_absolute() else Path(target)
+        )
         root = self._root_of(path)
         found = module_name(path, root) if root is not None else None
         if found is None or self._loaded(found, path) is None:
@@ -570,13 +582,13 @@ class Reloader:
                 entry = str(root)
                 if entry not in sys.path:
                     sys.path.insert(0, entry)
-                    self._undo.append(lambda e=entry: _remove(sys.path, e))
+                    self._undo.append(functools.partial(_remove, sys.path, entry))
             finder = _RootFinder(self)
             sys.meta_path.insert(0, finder)
             self._undo.append(lambda: _remove(sys.meta_path, finder))
             self._undo.append(install(self))
             importlib.invalidate_caches()
-            for name, module in list(sys.modules.items()):
+            for module in list(sys.modules.values()):
                 file = getattr(module, "__file__", None)
                 if isinstance(file, str) and file.endswith(".py"):
                     path = Path(file)
@@ -702,7 +714,9 @@ class _RootFinder:
 class _RootLoader(importlib.machinery.SourceFileLoader):
     """A source loader that tells the reloader before a module first runs."""
 
-    def __init__(self, fullname: str, path: str, reloader: weakref.ref[Reloader]) -> None:
+    def __init__(
+        self, fullname: str, path: str, reloader: weakref.ref[Reloader]
+    ) -> None:
         super().__init__(fullname, path)
         self._reloader = reloader
 
@@ -711,4 +725,3 @@ class _RootLoader(importlib.machinery.SourceFileLoader):
         if reloader is not None:
             reloader._before_exec(module, Path(self.path))
         super().exec_module(module)
-

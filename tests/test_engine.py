@@ -178,7 +178,7 @@ def test_instances_and_isinstance_survive(mods, rl):
     assert isinstance(old_obj, m.Config) and type(old_obj) is m.Config
     assert old_obj.value() == 2
     assert isinstance(m.DEFAULT, m.Config) and m.DEFAULT.value() == 2
-    assert m.REGISTRY == [Plugin]
+    assert [Plugin] == m.REGISTRY
 
 
 def test_methods_static_class_properties_nested_and_super(mods, rl):
@@ -243,7 +243,9 @@ def test_dataclass_gains_a_field(mods, rl):
     """
     name, m = load(mods, rl, "m", src)
     Point, old = m.Point, m.Point(1, 2)
-    assert edit(mods, rl, name, src.replace("y: int = 0", "y: int = 0\n            z: int = 9")).ok
+    assert edit(
+        mods, rl, name, src.replace("y: int = 0", "y: int = 0\n            z: int = 9")
+    ).ok
     assert m.Point is Point and isinstance(old, m.Point)
     assert m.Point(1, 2).z == 9
     assert repr(m.Point(1)) == "Point(x=1, y=0, z=9)"
@@ -266,7 +268,7 @@ def test_rebinding_a_name_never_rewrites_the_old_target(mods, rl):
 def test_name_becoming_an_import_is_rebound_not_patched(mods, rl):
     name, m = load(mods, rl, "m", "def join(*parts):\n    return 'mine'\n")
     mine = m.join
-    ns = {}
+    ns: dict[str, object] = {}
     rl.track(ns)
     exec(f"from {name} import join", ns)
     assert edit(mods, rl, name, "from os.path import join\n").ok
@@ -330,7 +332,9 @@ def test_star_import_and_latest_import_wins(mods, rl):
 
 def test_root_modules_are_tracked_as_they_import(mods, rl):
     cfg, m = load(mods, rl, "cfg", "RATE = 1\n")
-    user, u = load(mods, rl, "user", f"from {cfg} import RATE\ndef rate():\n    return RATE\n")
+    user, u = load(
+        mods, rl, "user", f"from {cfg} import RATE\ndef rate():\n    return RATE\n"
+    )
     assert edit(mods, rl, cfg, "RATE = 3\n").rebound == 1
     assert u.RATE == 3 and u.rate() == 3
     assert rl.importers_of(cfg) == [user] and rl.imports_of(user) == [cfg]
