@@ -151,6 +151,7 @@ class _Transaction:
         self.updated: list[str] = []
         self.warnings: list[str] = []
         self.migrations: dict[type, type] = {}
+        self.replaced_classes: set[int] = set()
 
     # -- the transaction ---------------------------------------------------
 
@@ -476,10 +477,17 @@ class _Transaction:
     def _note_replaced_class(
         self, old: type, new: type, where: str, reason: str = ""
     ) -> None:
-        if old in self.migrations:
+        if old in self.migrations or any(
+            w.startswith(f"{where}:") for w in self.warnings
+        ):
+            return
+        why = f"{reason}; " if reason else ""
+        if isinstance(old, enum.EnumType):
+            # Members are the instances; moving them to the new class would
+            # mix two member sets. Old members stay members of the old enum.
+            self.warnings.append(f"{where}: {why}enum replaced; old members unchanged")
             return
         self.migrations[old] = new
-        why = f"{reason}; " if reason else ""
         self.warnings.append(
             f"{where}: {why}class replaced; instances migrated where their "
             "layout allows"

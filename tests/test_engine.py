@@ -492,3 +492,89 @@ def test_module_identity_is_kept(mods, rl):
     name, m = load(mods, rl, "m", "V = 1\n")
     assert edit(mods, rl, name, "V = 2\n").ok
     assert sys.modules[name] is m and m.V == 2
+
+
+# -- classes built by metaclasses and special layouts --------------------------------
+
+
+def test_abc_subclass_keeps_identity_and_super(mods, rl):
+    src = """
+        import abc
+        class Base(abc.ABC):
+            @abc.abstractmethod
+            def run(self): ...
+            def name(self):
+                return "base"
+        class Impl(Base):
+            def run(self):
+                return "v1"
+            def name(self):
+                return "impl-" + super().name()
+    """
+    name, m = load(mods, rl, "m", src)
+    obj, Impl = m.Impl(), m.Impl
+    extra = (
+        "def extra(self):\n                return super().name()\n            def run"
+    )
+    src2 = src.replace('"v1"', '"v2"').replace('"impl-"', '"IMPL-"')
+    event = edit(
+        mods,
+        rl,
+        name,
+        src2.replace(
+            "def run(self):\n                return",
+            extra + "(self):\n                return",
+        ),
+    )
+    assert event.ok, event.traceback
+    assert m.Impl is Impl and isinstance(obj, m.Base)
+    assert obj.run() == "v2" and obj.name() == "IMPL-base" and obj.extra() == "base"
+
+
+def test_enum_is_replaced_without_touching_old_members(mods, rl):
+    src = "import enum\nclass Color(enum.Enum):\n    RED = 1\n"
+    name, m = load(mods, rl, "m", src)
+    red = m.Color.RED
+    event = edit(mods, rl, name, src + "    BLUE = 2\n")
+    assert event.ok and m.Color.BLUE.value == 2
+    assert type(red).__members__.keys() == {"RED"}  # old member left as it was
+    assert any("Color" in w for w in event.warnings)
+
+
+def test_slotted_class_keeps_instances(mods, rl):
+    src = """
+        class P:
+            __slots__ = ("x",)
+            def __init__(self, x):
+                self.x = x
+            def get(self):
+                return self.x
+    """
+    name, m = load(mods, rl, "m", src)
+    p, P = m.P(3), m.P
+    assert edit(mods, rl, name, src.replace("return self.x", "return self.x * 2")).ok
+    assert m.P is P and p.get() == 6 and p.x == 3
+
+
+def test_slots_change_replaces_the_class(mods, rl):
+    src = 'class P:\n    __slots__ = ("x",)\n'
+    name, m = load(mods, rl, "m", src)
+    P = m.P
+    event = edit(mods, rl, name, 'class P:\n    __slots__ = ("x", "y")\n')
+    assert event.ok and m.P is not P
+    assert any("__slots__ changed" in w for w in event.warnings)
+
+
+def test_named_tuple_methods_update(mods, rl):
+    src = """
+        from typing import NamedTuple
+        class Pair(NamedTuple):
+            a: int
+            b: int
+            def total(self):
+                return self.a + self.b
+    """
+    name, m = load(mods, rl, "m", src)
+    pair = m.Pair(1, 2)
+    assert edit(mods, rl, name, src.replace("self.a + self.b", "self.a * self.b")).ok
+    assert pair.total() == 2 and isinstance(pair, m.Pair)
