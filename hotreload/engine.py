@@ -19,7 +19,7 @@ import linecache
 import threading
 import traceback
 import types
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +27,20 @@ from typing import Any, Final
 
 from hotreload.bytecode import stored_globals
 from hotreload.errors import RejectedError
+from hotreload.patching import (
+    LAYOUT_KEYS,
+    MISSING,
+    as_type_would,
+    cell_get,
+    changed,
+    layout_change,
+    most_derived_meta,
+    repoint_class_cells,
+    restore_class,
+    restore_function,
+    same_code,
+    slot_names,
+)
 
 __all__ = [
     "AFTER",
@@ -56,10 +70,6 @@ _IMPORT_DUNDERS: Final = frozenset(
         "__cached__",
     }
 )
-# Entries of a class __dict__ that belong to its memory layout or to machinery
-# kept per class; a reload never copies them from the new version.
-_LAYOUT_KEYS: Final = frozenset({"__dict__", "__weakref__", "_abc_impl"})
-_MISSING: Final = object()
 _PACKAGE_DIR: Final = str(Path(__file__).resolve().parent)
 
 
@@ -221,8 +231,8 @@ class _Transaction:
         for key, new in list(live.items()):
             if key in _IMPORT_DUNDERS:
                 continue
-            old = snapshot.get(key, _MISSING)
-            if old is _MISSING:
+            old = snapshot.get(key, MISSING)
+            if old is MISSING:
                 outcome.added.append(key)
                 continue
             if old is new:
@@ -232,7 +242,7 @@ class _Transaction:
                 live[key] = value
             if value is not old:
                 outcome.replaced[key] = (old, value)
-                if _changed(old, value):
+                if changed(old, value):
                     self.updated.append(key)
         outcome.removed = [
             k for k in snapshot if k not in live and k not in _IMPORT_DUNDERS
@@ -248,7 +258,7 @@ class _Transaction:
         for key in [k for k in live if k not in snapshot]:
             del live[key]
         for key, value in snapshot.items():
-            if live.get(key, _MISSING) is not value:
+            if live.get(key, MISSING) is not value:
                 live[key] = value
 
     # -- merging one old object with its new version ----------------------
@@ -257,8 +267,8 @@ class _Transaction:
         """Return the object to keep for ``where``: ``old`` patched, or ``new``."""
         if old is new:
             return old
-        kept = self.kept.get(id(new), _MISSING)
-        if kept is not _MISSING:
+        kept = self.kept.get(id(new), MISSING)
+        if kept is not MISSING:
             return kept
         value = self._merge(old, new, where)
         self.kept[id(new)] = value
@@ -321,10 +331,10 @@ class _Transaction:
             dict(old.__annotations__),
             old.__doc__,
             dict(old.__dict__),
-            [_cell_get(c) for c, _ in cells],
+            [cell_get(c) for c, _ in cells],
         )
-        self.undo.append(lambda: _restore_function(old, saved, [c for c, _ in cells]))
-        if not _same_code(old.__code__, new.__code__) or (
+        self.undo.append(lambda: restore_function(old, saved, [c for c, _ in cells]))
+        if not same_code(old.__code__, new.__code__) or (
             old.__defaults__ != new.__defaults__
         ):
             self.updated.append(new.__qualname__)
@@ -334,19 +344,19 @@ class _Transaction:
         old.__annotations__ = new.__annotations__
         old.__doc__ = new.__doc__
         merged = {
-            k: self.merge(old.__dict__.get(k, _MISSING), v, f"{where}.{k}")
+            k: self.merge(old.__dict__.get(k, MISSING), v, f"{where}.{k}")
             for k, v in new.__dict__.items()
         }
         old.__dict__.clear()
         old.__dict__.update(merged)
         for old_cell, new_cell in cells:
-            value = _cell_get(new_cell)
-            if value is _MISSING:
-                if _cell_get(old_cell) is not _MISSING:
+            value = cell_get(new_cell)
+            if value is MISSING:
+                if cell_get(old_cell) is not MISSING:
                     del old_cell.cell_contents
                 continue
-            current = _cell_get(old_cell)
-            if current is not _MISSING:
+            current = cell_get(old_cell)
+            if current is not MISSING:
                 value = self.merge(current, value, where)
             if current is not value:
                 old_cell.cell_contents = value
@@ -400,7 +410,7 @@ class _Transaction:
         if meta is None:
             meta = type(resolved[0]) if resolved else type
         if isinstance(meta, type):
-            meta = _most_derived_meta(meta, resolved)
+            meta = most_derived_meta(meta, resolved)
         if meta is not type:
             if meta is not None:
                 kwds["metaclass"] = meta
@@ -410,7 +420,7 @@ class _Transaction:
         if resolved is not bases:
             ns["__orig_bases__"] = bases
         exec(func.__code__, func.__globals__, ns, closure=func.__closure__)
-        reason = _layout_change(old, resolved or (object,), ns.get("__slots__"))
+        reason = layout_change(old, resolved or (object,), ns.get("__slots__"))
         if reason:
             new = meta(name, resolved, ns, **kwds)
             self._note_replaced_class(old, new, func.__qualname__, reason)
@@ -421,13 +431,13 @@ class _Transaction:
         dict_cell = ns.pop("__classdictcell__", None)
         if dict_cell is not None:
             dict_cell.cell_contents = vars(old)  # 3.12+ annotation scopes
-        _as_type_would(ns)
+        as_type_would(ns)
         self._update_class(old, ns)
         return old
 
     def _graft(self, old: type, new: type) -> type:
         """Move a class built by a custom metaclass into the old class object."""
-        reason = _layout_change(old, new.__bases__, vars(new).get("__slots__"))
+        reason = layout_change(old, new.__bases__, vars(new).get("__slots__"))
         if not reason and type(old) is not type(new):
             reason = "its metaclass changed"
         if not reason and any(isinstance(v, new) for v in vars(new).values()):
@@ -444,34 +454,34 @@ class _Transaction:
         self, old: type, ns: dict[str, Any], built: type | None = None
     ) -> None:
         before = dict(vars(old))
-        self.undo.append(lambda: _restore_class(old, before))
-        slots = _slot_names(before.get("__slots__"))
+        self.undo.append(lambda: restore_class(old, before))
+        slots = slot_names(before.get("__slots__"))
         ns.pop("__qualname__", None)
-        changed = False
+        touched = False
         for key, value in ns.items():
-            if key in _LAYOUT_KEYS or key in slots:
+            if key in LAYOUT_KEYS or key in slots:
                 continue
-            current = before.get(key, _MISSING)
-            if current is _MISSING:
+            current = before.get(key, MISSING)
+            if current is MISSING:
                 kept = value
             else:
                 kept = self.merge(current, value, f"{old.__qualname__}.{key}")
             if kept is current:
                 continue
-            changed = changed or current is _MISSING or _changed(current, kept)
-            _repoint_class_cells(kept, built, old)
+            touched = touched or current is MISSING or changed(current, kept)
+            repoint_class_cells(kept, built, old)
             setattr(old, key, kept)
             set_name = getattr(type(kept), "__set_name__", None)
             if set_name is not None:
                 set_name(kept, old, key)
         for key in before:
-            if key not in ns and key not in _LAYOUT_KEYS and key not in slots:
+            if key not in ns and key not in LAYOUT_KEYS and key not in slots:
                 if key == "__doc__":
                     old.__doc__ = None
                     continue
                 delattr(old, key)
-                changed = True
-        if changed:
+                touched = True
+        if touched:
             self.updated.append(old.__qualname__)
 
     def _note_replaced_class(
@@ -553,136 +563,3 @@ def _class_hook(txn: _Transaction) -> Iterator[None]:
             if not _active:
                 vars(builtins)["__build_class__"] = _original_build_class
                 _original_build_class = None
-
-
-# -- helpers ---------------------------------------------------------------
-
-
-def _cell_get(cell: types.CellType) -> object:
-    try:
-        return cell.cell_contents
-    except ValueError:
-        return _MISSING
-
-
-def _restore_function(
-    func: types.FunctionType, saved: tuple[Any, ...], cells: list[types.CellType]
-) -> None:
-    code, defaults, kwdefaults, annotations, doc, attrs, contents = saved
-    func.__code__ = code
-    func.__defaults__ = defaults
-    func.__kwdefaults__ = kwdefaults
-    func.__annotations__ = annotations
-    func.__doc__ = doc
-    func.__dict__.clear()
-    func.__dict__.update(attrs)
-    for cell, value in zip(cells, contents, strict=True):
-        if value is _MISSING:
-            if _cell_get(cell) is not _MISSING:
-                del cell.cell_contents
-        else:
-            cell.cell_contents = value
-
-
-def _restore_class(cls: type, before: Mapping[str, Any]) -> None:
-    for key in [k for k in vars(cls) if k not in before]:
-        delattr(cls, key)
-    for key, value in before.items():
-        if key in _LAYOUT_KEYS:
-            continue
-        if vars(cls).get(key, _MISSING) is not value:
-            setattr(cls, key, value)
-
-
-def _same_code(a: types.CodeType, b: types.CodeType) -> bool:
-    """Equal bytecode, names and constants; line numbers do not count."""
-    if a.co_code != b.co_code or a.co_names != b.co_names:
-        return False
-    if a.co_varnames != b.co_varnames or len(a.co_consts) != len(b.co_consts):
-        return False
-    for x, y in zip(a.co_consts, b.co_consts, strict=True):
-        if isinstance(x, types.CodeType) and isinstance(y, types.CodeType):
-            if not _same_code(x, y):
-                return False
-        elif type(x) is not type(y) or x != y:
-            return False
-    return True
-
-
-def _changed(old: object, new: object) -> bool:
-    """Whether replacing ``old`` with ``new`` is worth reporting."""
-    if isinstance(new, types.FunctionType | type | types.ModuleType):
-        return True
-    try:
-        return bool(old != new) or type(old) is not type(new)
-    except Exception:
-        return True
-
-
-def _slot_names(slots: object) -> frozenset[str]:
-    if slots is None:
-        return frozenset()
-    if isinstance(slots, str):
-        return frozenset({slots})
-    try:
-        return frozenset(str(s) for s in slots)  # type: ignore[attr-defined]
-    except TypeError:
-        return frozenset()
-
-
-def _layout_change(old: type, bases: tuple[Any, ...], slots: object) -> str:
-    if len(old.__bases__) != len(bases) or any(
-        a is not b for a, b in zip(old.__bases__, bases, strict=True)
-    ):
-        return "its bases changed"
-    if _slot_names(vars(old).get("__slots__")) != _slot_names(slots):
-        return "its __slots__ changed"
-    return ""
-
-
-def _most_derived_meta(meta: type, bases: tuple[Any, ...]) -> type:
-    winner = meta
-    for base in bases:
-        base_meta = type(base)
-        if issubclass(winner, base_meta):
-            continue
-        if issubclass(base_meta, winner):
-            winner = base_meta
-            continue
-        raise TypeError(
-            "metaclass conflict: the metaclass of a derived class must be a "
-            "(non-strict) subclass of the metaclasses of all its bases"
-        )
-    return winner
-
-
-def _as_type_would(ns: dict[str, Any]) -> None:
-    """Apply the implicit conversions ``type.__new__`` makes to a class body."""
-    for key, wrap in (
-        ("__new__", staticmethod),
-        ("__init_subclass__", classmethod),
-        ("__class_getitem__", classmethod),
-    ):
-        value = ns.get(key)
-        if isinstance(value, types.FunctionType):
-            ns[key] = wrap(value)
-    if "__eq__" in ns and "__hash__" not in ns:
-        ns["__hash__"] = None
-    ns.setdefault("__doc__", None)
-
-
-def _repoint_class_cells(value: object, built: type | None, old: type) -> None:
-    """Make ``super()`` in a method grafted from ``built`` refer to ``old``."""
-    if built is None:
-        return
-    if isinstance(value, staticmethod | classmethod):
-        value = value.__func__
-    funcs = (
-        [value.fget, value.fset, value.fdel] if isinstance(value, property) else [value]
-    )
-    for func in funcs:
-        if not isinstance(func, types.FunctionType) or not func.__closure__:
-            continue
-        for name, cell in zip(func.__code__.co_freevars, func.__closure__, strict=True):
-            if name == "__class__" and _cell_get(cell) is built:
-                cell.cell_contents = old
