@@ -10,7 +10,6 @@ queues them while paused or in manual mode); the user's thread calls
 
 from __future__ import annotations
 
-import functools
 import importlib
 import importlib.machinery
 import logging
@@ -19,22 +18,20 @@ import sys
 import threading
 import time
 import types
-import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
-from hotreload.bytecode import STAR
 from hotreload.engine import format_user_traceback, reload_module
 from hotreload.errors import UnknownModuleError
 from hotreload.events import ReloadEvent, Trigger
 from hotreload.filters import PathFilter
 from hotreload.graph import ImportGraph
-from hotreload.registry import Registry, install
+from hotreload.imports import Imports
+from hotreload.registry import Registry
 from hotreload.roots import (
-    is_within,
     iter_module_files,
     module_name,
     validate_root,
@@ -108,7 +105,14 @@ class Reloader:
         self._subscribers: list[Callable[[ReloadEvent], object]] = []
         self._registry = Registry()
         self._graph = ImportGraph()
-        self._known: dict[str, Path] = {}
+        self._imports = Imports(
+            self.roots,
+            follow_symlinks=follow_symlinks,
+            registry=self._registry,
+            graph=self._graph,
+            first_run=self._first_run,
+        )
+        self._known = self._imports.known
         self._failures: dict[str, ReloadEvent] = {}
         self._queue: dict[Path, Change] = {}
         self._pause_depth = 0
@@ -538,7 +542,7 @@ class Reloader:
             path = Path(file) if file else None
             if path is None or self._root_of(path) is None:
                 raise UnknownModuleError(name)
-            self._adopt(module, path)  # type: ignore[arg-type]
+            self._imports.adopt(module, path)  # type: ignore[arg-type]
             return name, path
         path = (
             Path(target).resolve() if not Path(target).is_absolute() else Path(target)
@@ -550,60 +554,22 @@ class Reloader:
         return found, path
 
     def _root_of(self, path: Path) -> Path | None:
-        for root in self.roots:
-            if is_within(path, root, follow_symlinks=self.follow_symlinks):
-                return root
-        return None
+        return self._imports.root_of(path)
 
     def _loaded(self, name: str, path: Path) -> types.ModuleType | None:
-        """The loaded module ``name`` if it was loaded from ``path``."""
-        module = sys.modules.get(name)
-        file = getattr(module, "__file__", None)
-        if module is None or not file:
-            return None
-        if name not in self._known:
-            if os.path.normcase(file) != os.path.normcase(str(path)):
-                return None
-            self._adopt(module, path)
-        return module
-
-    def _adopt(self, module: types.ModuleType, path: Path) -> None:
-        """Take on a module under a root that was loaded some other way."""
-        if module.__name__ in self._known:
-            return
-        self._known[module.__name__] = path
-        self._registry.track(module)
+        return self._imports.loaded(name, path)
 
     def _ensure_runtime(self) -> None:
         with self._lock:
-            if self._undo:
-                return
-            for root in reversed(self.roots):
-                entry = str(root)
-                if entry not in sys.path:
-                    sys.path.insert(0, entry)
-                    self._undo.append(functools.partial(_remove, sys.path, entry))
-            finder = _RootFinder(self)
-            sys.meta_path.insert(0, finder)
-            self._undo.append(lambda: _remove(sys.meta_path, finder))
-            self._undo.append(install(self))
-            importlib.invalidate_caches()
-            for module in list(sys.modules.values()):
-                file = getattr(module, "__file__", None)
-                if isinstance(file, str) and file.endswith(".py"):
-                    path = Path(file)
-                    if self._root_of(path) is not None:
-                        self._adopt(module, path)
+            if not self._undo:
+                self._undo.append(self._imports.install())
 
     def _unwind(self) -> None:
         while self._undo:
             self._undo.pop()()
 
-    def _before_exec(self, module: types.ModuleType, path: Path) -> None:
-        """Called by the loader as a module under a root starts its first run."""
-        self._known[module.__name__] = path
-        self._registry.track(module)
-        self._graph.begin(module.__name__)
+    def _first_run(self, module: types.ModuleType, path: Path) -> None:
+        """A module under a root starts its first run: remember its bytes."""
         try:
             data = path.read_bytes()
         except OSError:
@@ -614,114 +580,5 @@ class Reloader:
         else:
             self._seeds[path] = data
 
-    def on_import(
-        self,
-        module: types.ModuleType,
-        name: str,
-        ns: dict[str, Any],
-        fromlist: tuple[str, ...],
-        level: int,
-        bindings: Callable[[], list[tuple[str, str]] | None],
-    ) -> None:
-        """Record import edges and ``from`` bindings of tracked namespaces."""
-        if not self._registry.is_tracked(ns):
-            return
-        target = _absolute(name, ns.get("__package__"), level)
-        if target is None:
-            return
-        importer = ns.get("__name__")
-        if isinstance(importer, str) and importer in self._known:
-            if target in self._known:
-                self._graph.add(importer, target)
-            for item in fromlist:
-                if f"{target}.{item}" in self._known:
-                    self._graph.add(importer, f"{target}.{item}")
-        if not fromlist or target not in self._known:
-            return
-        pairs = bindings()
-        if not pairs:
-            return
-        source = sys.modules.get(target, module)
-        for attr, bound in pairs:
-            if attr == STAR:
-                names = getattr(source, "__all__", None)
-                if names is None:
-                    names = [k for k in vars(source) if not k.startswith("_")]
-                for item in names:
-                    self._registry.record(ns, item, target, item)
-            else:
-                self._registry.record(ns, bound, target, attr)
-
 
 _MISSING: Final = object()
-
-
-def _remove(items: list[Any], item: object) -> None:
-    for i, value in enumerate(items):
-        if value is item or (isinstance(item, str) and value == item):
-            del items[i]
-            return
-
-
-def _absolute(name: str, package: object, level: int) -> str | None:
-    if level == 0:
-        return name
-    if not isinstance(package, str) or not package:
-        return None
-    bits = package.rsplit(".", level - 1)
-    if len(bits) < level:
-        return None
-    base = bits[0]
-    return f"{base}.{name}" if name else base
-
-
-class _RootFinder:
-    """Finds modules under the roots and gives them a loader that reports in."""
-
-    def __init__(self, reloader: Reloader) -> None:
-        self._reloader = weakref.ref(reloader)
-
-    def find_spec(
-        self,
-        fullname: str,
-        path: Sequence[str] | None = None,
-        target: types.ModuleType | None = None,
-    ) -> importlib.machinery.ModuleSpec | None:
-        reloader = self._reloader()
-        if reloader is None:
-            return None
-        if path is None:
-            search = [str(r) for r in reloader.roots]
-        else:
-            search = [p for p in path if reloader._root_of(Path(p)) is not None]
-            if not search:
-                return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, search, target)
-        if spec is None or not isinstance(
-            spec.loader, importlib.machinery.SourceFileLoader
-        ):
-            return None
-        origin = Path(spec.origin or "")
-        if reloader._root_of(origin) is None:
-            return None
-        spec.loader = _RootLoader(fullname, str(origin), self._reloader)
-        return spec
-
-    def invalidate_caches(self) -> None:
-        """Nothing cached here; ``PathFinder`` keeps its own caches."""
-
-
-class _RootLoader(importlib.machinery.SourceFileLoader):
-    """A source loader that tells the reloader before a module first runs."""
-
-    def __init__(
-        self, fullname: str, path: str, reloader: weakref.ref[Reloader]
-    ) -> None:
-        super().__init__(fullname, path)
-        self._reloader = reloader
-
-    def exec_module(self, module: types.ModuleType) -> None:
-        reloader = self._reloader()
-        if reloader is not None:
-            reloader._before_exec(module, Path(self.path))
-        super().exec_module(module)
