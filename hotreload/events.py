@@ -32,6 +32,8 @@ class ReloadEvent:
         error: the exception when ``ok`` is False.
         traceback: the formatted traceback, pointing at the user's file.
         time: when the event finished (``time.time()``).
+        batch: the number of the batch of file changes that caused it
+            (events of one batch share it); 0 for ``reload()`` and imports.
     """
 
     module: str
@@ -47,6 +49,7 @@ class ReloadEvent:
     error: BaseException | None = field(default=None, compare=False)
     traceback: str | None = None
     time: float = 0.0
+    batch: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """Return a dict that ``json.dumps`` accepts as it is."""
@@ -78,7 +81,9 @@ class ReloadEvent:
             parts.append(f"rebound {self.rebound}")
         text = ", ".join(parts) if parts else "no changes"
         if self.warnings:
-            text += f"; {len(self.warnings)} warning{'s' if len(self.warnings) > 1 else ''}"
+            text += (
+                f"; {len(self.warnings)} warning{'s' if len(self.warnings) > 1 else ''}"
+            )
         return f"{text} ({ms})"
 
     def __str__(self) -> str:

@@ -11,7 +11,6 @@ queues them while paused or in manual mode); the user's thread calls
 from __future__ import annotations
 
 import importlib
-import importlib.machinery
 import logging
 import os
 import sys
@@ -116,6 +115,7 @@ class Reloader:
         self._failures: dict[str, ReloadEvent] = {}
         self._queue: dict[Path, Change] = {}
         self._pause_depth = 0
+        self._batches = 0
         self._watcher: Watcher | None = None
         self._seeds: dict[Path, bytes] = {}
         self._undo: list[Callable[[], None]] = []
@@ -383,20 +383,21 @@ class Reloader:
                     event = self._first_import(name, change.path, "file")
                     if event is not None:
                         events.append(event)
-            events += self._run_batch(batch, "file")
+            self._batches += 1
+            events += self._run_batch(batch, "file", self._batches)
             self._record(events)
         self._deliver(events)
         return events
 
     def _run_batch(
-        self, batch: list[tuple[str, Path, bytes]], trigger: Trigger
+        self, batch: list[tuple[str, Path, bytes]], trigger: Trigger, number: int = 0
     ) -> list[ReloadEvent]:
         """Reload a batch in dependency order, then cascade to importers."""
         events: list[ReloadEvent] = []
         by_name = {name: (path, source) for name, path, source in batch}
         for name in self._graph.order(by_name):
             path, source = by_name[name]
-            events.append(self._reload_one(name, path, source, trigger))
+            events.append(self._reload_one(name, path, source, trigger, number))
         if self.cascade:
             done = [e.module for e in events if e.ok]
             for name in self._graph.dependents(done):
@@ -407,11 +408,11 @@ class Reloader:
                     source = path.read_bytes()
                 except OSError:
                     continue
-                events.append(self._reload_one(name, path, source, "cascade"))
+                events.append(self._reload_one(name, path, source, "cascade", number))
         return events
 
     def _reload_one(
-        self, name: str, path: Path, source: bytes, trigger: Trigger
+        self, name: str, path: Path, source: bytes, trigger: Trigger, batch: int
     ) -> ReloadEvent:
         module = sys.modules[name]
         start = time.perf_counter()
@@ -436,6 +437,7 @@ class Reloader:
             error=outcome.error,
             traceback=outcome.traceback,
             time=time.time(),
+            batch=batch,
         )
 
     def _rebind(self, name: str, replaced: dict[str, tuple[object, object]]) -> int:

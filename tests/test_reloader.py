@@ -147,14 +147,17 @@ def test_burst_is_one_batch_in_dependency_order(mods):
         dep = f"from {names[i - 1]} import V as PREV\n" if i else "PREV = 0\n"
         mods.write(name, f"{dep}V = PREV + 1\n")
     order: list[str] = []
+    batches: set[int] = set()
     with Reloader(mods.root, debounce=0.2) as rl:
         rl.import_all()
         rl.subscribe(lambda e: order.append(e.module))
+        rl.subscribe(lambda e: batches.add(e.batch))
         for i, name in reversed(list(enumerate(names))):
             dep = f"from {names[i - 1]} import V as PREV\n" if i else "PREV = 100\n"
             write_atomic(mods.path(name), f"{dep}V = PREV + 1\n# v2\n")
         for _ in names:
             assert next_event(rl).ok
+        assert len(batches) == 1
         barrier(rl, mods)
     assert order[:50] == names
     assert sys.modules[names[-1]].V == 150
