@@ -123,6 +123,10 @@ def reload_module(
     return _Transaction(module, code, require).run()
 
 
+def _is_dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
+
+
 def format_user_traceback(exc: BaseException) -> str:
     """Format ``exc`` with hotreload's own frames trimmed from the top."""
     tb = exc.__traceback__
@@ -242,7 +246,8 @@ class _Transaction:
                 live[key] = value
             if value is not old:
                 outcome.replaced[key] = (old, value)
-                if changed(old, value):
+                # Dunders (__doc__, __all__) are metadata, not behaviour.
+                if changed(old, value) and not _is_dunder(key):
                     self.updated.append(key)
         outcome.removed = [
             k for k in snapshot if k not in live and k not in _IMPORT_DUNDERS
