@@ -583,4 +583,6 @@ class Reloader:
             self._seeds[path] = data
 
 
+Reloader.__module__ = "hotreload"
+
 _MISSING: Final = object()
