@@ -1,0 +1,334 @@
+"""The REPL's ``:commands``: one plain function each, in one table.
+
+Every command is ``(reloader, args) -> str``: it reads or drives the
+`Reloader` and returns the text to show, so the whole table is tested without
+a terminal (STYLE 2.10). Adding a command is one function and one entry in
+`COMMANDS` (plus its argument hint in ``_ARGS`` if it takes any).
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Final, Protocol
+
+from hotreload.errors import UnknownModuleError
+from hotreload.events import ReloadEvent
+
+__all__ = [
+    "COMMANDS",
+    "PREFIXES",
+    "CommandFunc",
+    "ReplExit",
+    "ReplReloader",
+    "event_line",
+    "is_command",
+    "run_command",
+]
+
+#: A command line starts with one of these (``%`` for IPython fingers).
+PREFIXES: Final = (":", "%")
+
+
+class ReplReloader(Protocol):
+    """What the REPL and its commands use of `Reloader`."""
+
+    @property
+    def roots(self) -> tuple[Path, ...]: ...
+    @property
+    def backend(self) -> str: ...
+    @property
+    def is_paused(self) -> bool: ...
+    @property
+    def modules(self) -> Mapping[str, ModuleType]: ...
+    @property
+    def history(self) -> Sequence[ReloadEvent]: ...
+    @property
+    def import_failures(self) -> Mapping[str, ReloadEvent]: ...
+
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+    def pending_paths(self) -> list[Path]: ...
+    def imports_of(self, name: str) -> list[str]: ...
+    def importers_of(self, name: str) -> list[str]: ...
+    def reload(self, target: str) -> ReloadEvent: ...
+    def import_all(self) -> list[ReloadEvent]: ...
+    def track(self, namespace: Any) -> Callable[[], None]: ...
+    def subscribe(
+        self, callback: Callable[[ReloadEvent], None]
+    ) -> Callable[[], None]: ...
+
+
+CommandFunc = Callable[[ReplReloader, list[str]], str]
+
+
+class ReplExit(Exception):
+    """Raised by ``:quit`` (and turned from ``exit()``) to end the REPL."""
+
+    def __init__(self, code: int = 0) -> None:
+        self.code = code
+        super().__init__(code)
+
+
+def event_line(event: ReloadEvent) -> str:
+    """One human line for an event; a failure says where it happened.
+
+    ``str(event)`` names the exception; the file and line are what the user
+    needs next, and a ``SyntaxError``'s message already carries them.
+    """
+    text = str(event)
+    err = event.error
+    if event.ok or err is None or isinstance(err, SyntaxError):
+        return text
+    frames = list(traceback.extract_tb(err.__traceback__))
+    if event.path is not None:
+        mine = [f for f in frames if f.filename == str(event.path)]
+        frames = mine or frames
+    if frames:
+        text += f" [{frames[-1].filename}:{frames[-1].lineno}]"
+    return text
+
+
+def is_command(line: str) -> bool:
+    """Whether a line typed at ``>>> `` is a command rather than Python."""
+    return line.lstrip().startswith(PREFIXES)
+
+
+def run_command(reloader: ReplReloader, line: str) -> str:
+    """Run one command line such as ``":reload greet"`` or ``"%status"``.
+
+    Returns:
+        The text to show. An unknown command gives a message naming the close
+        matches instead of raising.
+
+    Raises:
+        ReplExit: the command was ``:quit``.
+    """
+    name, *args = line.strip()[1:].split() or ["help"]
+    func = COMMANDS.get(name.lower())
+    if func is None:
+        return _unknown("command", f":{name}", [f":{c}" for c in COMMANDS], "help")
+    return func(reloader, args)
+
+
+def _unknown(what: str, name: str, choices: Sequence[str], help_cmd: str) -> str:
+    close = difflib.get_close_matches(name, choices, n=3, cutoff=0.5)
+    hint = f"did you mean {' or '.join(close)}?" if close else f"see :{help_cmd}"
+    return f"unknown {what} {name}; {hint}"
+
+
+def _when(event: ReloadEvent) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(event.time)) if event.time else "-"
+
+
+def _table(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows
+    ]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _check_module(reloader: ReplReloader, name: str) -> str | None:
+    """A message if ``name`` is not a loaded module under the roots."""
+    if name in reloader.modules:
+        return None
+    return _unknown("module", name, sorted(reloader.modules), "modules")
+
+
+def cmd_help(reloader: ReplReloader, args: list[str]) -> str:
+    """Show the commands, or the help of one (``:help reload``)."""
+    names = [a.lstrip(":%") for a in args] or list(COMMANDS)
+    rows = []
+    for name in names:
+        func = COMMANDS.get(name)
+        if func is None:
+            return _unknown("command", f":{name}", [f":{c}" for c in COMMANDS], "help")
+        usage = f":{name} {_ARGS.get(name, '')}".rstrip()
+        rows.append((usage, (func.__doc__ or "").splitlines()[0]))
+    text = _table(rows)
+    if not args:
+        text += "\n(% works as well as :; any other line is Python)"
+    return text
+
+
+def cmd_modules(reloader: ReplReloader, args: list[str]) -> str:
+    """List modules: state, reloads this session, time of the last one."""
+    counts: dict[str, int] = {}
+    last: dict[str, ReloadEvent] = {}
+    for event in reloader.history:
+        if event.trigger != "import":
+            counts[event.module] = counts.get(event.module, 0) + 1
+        last[event.module] = event
+    failures = reloader.import_failures
+    names = sorted(set(reloader.modules) | set(failures))
+    if not names:
+        return "no modules under " + ", ".join(map(str, reloader.roots))
+    rows = [("module", "state", "reloads", "last reload")]
+    for name in names:
+        latest = last.get(name)
+        if name in failures:
+            state = "failed"
+        elif latest is not None and not latest.ok:
+            state = "failed (previous version live)"
+        else:
+            state = "ok"
+        shown = _when(latest) if latest is not None and name in counts else "-"
+        rows.append((name, state, str(counts.get(name, 0)), shown))
+    return _table(rows)
+
+
+def cmd_reload(reloader: ReplReloader, args: list[str]) -> str:
+    """Reload modules now (``all``, the default: every module, imports first)."""
+    if not args or args == ["all"]:
+        names = _dependency_order(reloader)
+        if not names:
+            return "no modules to reload"
+    else:
+        names = args
+    lines = []
+    for name in names:
+        try:
+            lines.append(str(reloader.reload(name)))
+        except UnknownModuleError:
+            lines.append(_unknown("module", name, sorted(reloader.modules), "modules"))
+    return "\n".join(lines)
+
+
+def _dependency_order(reloader: ReplReloader) -> list[str]:
+    """Loaded modules, each after the modules it imports (cycles broken)."""
+    order: list[str] = []
+    state: dict[str, bool] = {}  # False: visiting, True: done
+
+    def visit(name: str) -> None:
+        if name in state:
+            return
+        state[name] = False
+        for dep in sorted(reloader.imports_of(name)):
+            if dep in reloader.modules:
+                visit(dep)
+        state[name] = True
+        order.append(name)
+
+    for name in sorted(reloader.modules):
+        visit(name)
+    return order
+
+
+def cmd_status(reloader: ReplReloader, args: list[str]) -> str:
+    """Show roots, the watcher, whether reloads are paused, pending changes."""
+    pending = reloader.pending_paths()
+    if reloader.is_paused:
+        mode = (
+            f"paused ({len(pending)} change{'s' if len(pending) != 1 else ''} queued)"
+        )
+    else:
+        mode = "applied as files change"
+    rows = [
+        ("roots:", ", ".join(map(str, reloader.roots))),
+        ("watcher:", reloader.backend),
+        ("reloads:", mode),
+        (
+            "modules:",
+            f"{len(reloader.modules)} loaded, "
+            f"{len(reloader.import_failures)} failed to import",
+        ),
+    ]
+    if pending:
+        rows.append(("pending:", ", ".join(str(p) for p in pending)))
+    return _table(rows)
+
+
+def cmd_history(reloader: ReplReloader, args: list[str]) -> str:
+    """Show the last reloads, newest last (``:history 50`` for more)."""
+    try:
+        count = int(args[0]) if args else 20
+    except ValueError:
+        return f"not a number: {args[0]}"
+    events = list(reloader.history)[-count:] if count > 0 else []
+    if not events:
+        return "no reloads yet"
+    return "\n".join(f"{_when(e)}  {e}" for e in events)
+
+
+def _failures(reloader: ReplReloader) -> Iterator[ReloadEvent]:
+    yield from reloader.import_failures.values()
+    yield from (e for e in reloader.history if not e.ok)
+
+
+def cmd_errors(reloader: ReplReloader, args: list[str]) -> str:
+    """Show the full traceback of the last failure (of NAME, if given)."""
+    failures = [e for e in _failures(reloader) if not args or e.module == args[0]]
+    if not failures:
+        return "no failures" + (f" of {args[0]}" if args else "")
+    event = max(failures, key=lambda e: e.time)
+    text = f"{_when(event)}  {event}"
+    if event.traceback:
+        text += "\n" + event.traceback.rstrip("\n")
+    return text
+
+
+def cmd_deps(reloader: ReplReloader, args: list[str]) -> str:
+    """Show what a module imports and what imports it (under the roots)."""
+    if len(args) != 1:
+        return "usage: :deps NAME"
+    name = args[0]
+    problem = _check_module(reloader, name)
+    if problem:
+        return problem
+    imports = (
+        ", ".join(sorted(reloader.imports_of(name))) or "(nothing under the roots)"
+    )
+    importers = ", ".join(sorted(reloader.importers_of(name))) or "(nothing)"
+    return f"{name} imports: {imports}\n{name} is imported by: {importers}"
+
+
+def cmd_pause(reloader: ReplReloader, args: list[str]) -> str:
+    """Hold reloads: changes queue up until :resume."""
+    if reloader.is_paused:
+        return "reloads are already paused; :resume applies what is queued"
+    reloader.pause()
+    return "reloads paused; changes queue until :resume"
+
+
+def cmd_resume(reloader: ReplReloader, args: list[str]) -> str:
+    """Apply the queued changes and reload as files change again."""
+    if not reloader.is_paused:
+        return "reloads are not paused"
+    queued = len(reloader.pending_paths())
+    reloader.resume()
+    return (
+        f"reloads resumed; {queued} queued change{'s' if queued != 1 else ''} applied"
+    )
+
+
+def cmd_quit(reloader: ReplReloader, args: list[str]) -> str:
+    """Stop watching and leave (Ctrl-D does the same)."""
+    raise ReplExit(0)
+
+
+#: name -> command; the order is the order of ``:help``.
+COMMANDS: Final[dict[str, CommandFunc]] = {
+    "help": cmd_help,
+    "modules": cmd_modules,
+    "reload": cmd_reload,
+    "status": cmd_status,
+    "history": cmd_history,
+    "errors": cmd_errors,
+    "deps": cmd_deps,
+    "pause": cmd_pause,
+    "resume": cmd_resume,
+    "quit": cmd_quit,
+}
+
+_ARGS: Final = {
+    "help": "[COMMAND]",
+    "reload": "[NAME ...|all]",
+    "history": "[N]",
+    "errors": "[NAME]",
+    "deps": "NAME",
+}
