@@ -1,0 +1,378 @@
+"""The interactive shell: prompt-toolkit around `Console` and the commands.
+
+The line is read in prompt-toolkit's own thread (``prompt(in_thread=True)``)
+and user code runs on the main thread, so Ctrl-C interrupts a running call
+(the terminal is back in cooked mode then, and SIGINT lands where Python
+expects it). Reload reports come from the reloader's thread; while the
+prompt is up, standard output goes through prompt-toolkit's ``StdoutProxy``
+(what ``patch_stdout`` installs), so they are printed above the prompt and the
+line being typed is redrawn intact.
+
+This is the only module that imports prompt-toolkit and Pygments, and the
+command line imports it only when a REPL is asked for.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import os
+import re
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.input import Input
+from prompt_toolkit.lexers import PygmentsLexer
+from prompt_toolkit.output import Output
+from prompt_toolkit.patch_stdout import StdoutProxy
+
+# Pygments ships no type information (and types-Pygments is not a dependency).
+from pygments.lexers.python import PythonLexer  # type: ignore[import-untyped]
+
+from hotreload.commands import (
+    COMMANDS,
+    ReplExit,
+    ReplReloader,
+    event_line,
+    is_command,
+    run_command,
+)
+from hotreload.console import Console
+from hotreload.events import ReloadEvent
+
+__all__ = ["Repl", "ReplCompleter", "default_history_path", "toolbar_text"]
+
+# Commands whose argument is a module name (``:reload`` also takes "all").
+_MODULE_ARG_COMMANDS = ("reload", "deps", "errors")
+_DOTTED = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]?\w*)*$")
+_IMPORT = re.compile(r"^\s*(?:import|from)\s+([\w.]*)$")
+_FROM_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+(?:.*,\s*)?(\w*)$")
+
+
+def default_history_path() -> Path:
+    """``$XDG_STATE_HOME/hotreload/history``, else ``~/.local/state/...``."""
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "hotreload" / "history"
+
+
+def _open_history(path: Path) -> History:
+    """A `FileHistory` whose file only the user can read (0600).
+
+    History holds whatever was typed, secrets included, so the file is
+    created private rather than with the umask's default; a file left with
+    wider permissions by an older tool is narrowed. If the state directory
+    cannot be written, the session still works, without history.
+    """
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        os.chmod(path, 0o600)
+    except OSError:
+        return InMemoryHistory()
+    return FileHistory(str(path))
+
+
+def _short(path: Path) -> str:
+    """A root as the user would type it: relative to cwd or ``~`` if shorter."""
+    try:
+        return str(path.relative_to(Path.cwd())) or "."
+    except ValueError:
+        pass
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
+def toolbar_text(reloader: ReplReloader) -> str:
+    """The bottom toolbar: roots, module count, the last reload and its time."""
+    roots = ", ".join(_short(r) for r in reloader.roots)
+    count = len(reloader.modules)
+    parts = [f" {roots}", f"{count} module{'s' if count != 1 else ''}"]
+    history = reloader.history
+    if history:
+        last = history[-1]
+        state = "ok" if last.ok else "failed"
+        parts.append(f"last: {last.module} {state} {last.duration * 1000:.1f} ms")
+    else:
+        parts.append("no reloads yet")
+    if reloader.is_paused:
+        pending = len(reloader.pending_paths())
+        parts.append(f"PAUSED ({pending} queued)")
+    return " | ".join(parts) + " "
+
+
+class ReplCompleter(Completer):
+    """Complete commands, module names, names and attributes of live objects.
+
+    Args:
+        reloader: where module names come from.
+        get_namespace: returns the REPL's namespace now (names rebound since
+            the session started are seen).
+    """
+
+    def __init__(
+        self,
+        reloader: ReplReloader,
+        get_namespace: Callable[[], dict[str, Any]],
+    ) -> None:
+        self._reloader = reloader
+        self._get_namespace = get_namespace
+
+    def get_completions(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> Iterator[Completion]:
+        """Yield completions for the text before the cursor."""
+        text = document.text_before_cursor
+        if is_command(text):
+            yield from self._command(text.lstrip())
+        elif match := _FROM_IMPORT.match(text):
+            module = sys.modules.get(match[1])
+            names = dir(module) if module is not None else []
+            yield from _matching(match[2], names)
+        elif match := _IMPORT.match(text):
+            yield from _matching(match[1], self._module_names())
+        elif match := _DOTTED.search(text):
+            yield from self._python(match[0])
+
+    def _module_names(self) -> list[str]:
+        return sorted(set(self._reloader.modules) | set(self._reloader.import_failures))
+
+    def _command(self, text: str) -> Iterator[Completion]:
+        name, _, arg = text[1:].partition(" ")
+        if not _:
+            yield from _matching(name, COMMANDS, lead=text[0])
+        elif name == "help":
+            yield from _matching(arg.strip(), COMMANDS)
+        elif name in _MODULE_ARG_COMMANDS:
+            last = arg.split(" ")[-1]
+            extra = ["all"] if name == "reload" else []
+            yield from _matching(last, extra + self._module_names())
+
+    def _python(self, dotted: str) -> Iterator[Completion]:
+        *path, prefix = dotted.split(".")
+        namespace = self._get_namespace()
+        if not path:
+            names = [*namespace, *dir(builtins), *keyword.kwlist]
+            yield from _matching(prefix, sorted(set(names)))
+            return
+        obj: Any
+        try:
+            obj = (
+                namespace[path[0]]
+                if path[0] in namespace
+                else getattr(builtins, path[0])
+            )
+            for part in path[1:]:
+                obj = getattr(obj, part)
+            names = dir(obj)
+        except Exception:  # an attribute the object refuses: no completions
+            return
+        yield from _matching(prefix, names)
+
+
+def _matching(
+    typed: str, names: Iterable[str], *, lead: str = ""
+) -> Iterator[Completion]:
+    """Completions of ``names`` that start with ``typed`` (``_names`` if asked)."""
+    for name in names:
+        if name.startswith(typed) and (
+            typed.startswith("_") or not name.startswith("_")
+        ):
+            yield Completion(lead + name, start_position=-len(lead + typed))
+
+
+class Repl:
+    """The ``hotreload watch`` shell over a started `Reloader`.
+
+    Args:
+        reloader: a started reloader; the REPL never stops it (the caller
+            does, after `run` returns).
+        namespace: the globals user code runs in (``run -i`` passes the
+            script's); a fresh ``__main__``-like dict by default.
+        input: prompt-toolkit input (tests pass ``create_pipe_input()``).
+        output: prompt-toolkit output (tests pass ``DummyOutput()``).
+        write: where results, tracebacks and reload reports go; by default
+            standard output, routed above the prompt while it is shown.
+        history_path: the history file (`default_history_path` if not
+            given); created with mode 0600.
+        bind_modules: import every module under the roots and bind the
+            top-level ones by name at start (``run -i`` binds only the
+            modules the script loaded).
+    """
+
+    def __init__(
+        self,
+        reloader: ReplReloader,
+        *,
+        namespace: dict[str, Any] | None = None,
+        input: Input | None = None,
+        output: Output | None = None,
+        write: Callable[[str], None] | None = None,
+        history_path: Path | None = None,
+        bind_modules: bool = True,
+    ) -> None:
+        self._reloader = reloader
+        if namespace is None:
+            namespace = {"__name__": "__main__", "__doc__": None}
+        self._namespace = namespace
+        self._terminal = output is None and write is None
+        self._write = write or _write_stdout
+        self._console = Console(namespace, self._write)
+        self._bind_modules = bind_modules
+        self._in_command = False
+        self._out_lock = threading.Lock()
+        self._session: PromptSession[str] = PromptSession(
+            input=input,
+            output=output,
+            history=_open_history(history_path or default_history_path()),
+            auto_suggest=AutoSuggestFromHistory(),
+            completer=ReplCompleter(reloader, lambda: self._namespace),
+            complete_while_typing=False,
+            lexer=PygmentsLexer(PythonLexer),
+            bottom_toolbar=lambda: toolbar_text(self._reloader),
+        )
+
+    @property
+    def namespace(self) -> dict[str, Any]:
+        """The dict user code runs in."""
+        return self._namespace
+
+    def run(self) -> int:
+        """Read, run and print until Ctrl-D, ``:quit`` or ``exit()``.
+
+        Returns:
+            The exit code: 0, or what the user passed to ``exit()``.
+        """
+        untrack = self._reloader.track(self._namespace)
+        unsubscribe = self._reloader.subscribe(self._on_event)
+        try:
+            self._start()
+            return self._loop()
+        finally:
+            unsubscribe()
+            untrack()
+
+    def _start(self) -> None:
+        """Bind the modules and greet: what is loaded, what failed."""
+        failures = self._reloader.import_all() if self._bind_modules else []
+        for name, module in sorted(self._reloader.modules.items()):
+            if "." not in name:
+                self._namespace.setdefault(name, module)
+        roots = ", ".join(_short(r) for r in self._reloader.roots)
+        lines = [f"hotreload: watching {roots} ({self._reloader.backend})"]
+        top = sorted(n for n in self._reloader.modules if "." not in n)
+        lines.append("modules: " + (", ".join(top) if top else "(none)"))
+        for event in failures:
+            err = event.error
+            what = f"{type(err).__name__}: {err}" if err is not None else "failed"
+            lines.append(f"  {event.module} failed to import: {what}")
+        if failures:
+            lines.append("  (:errors NAME shows a traceback)")
+        lines.append(":help lists the commands; Ctrl-D quits")
+        self._write("\n".join(lines) + "\n")
+
+    def _loop(self) -> int:
+        more = False
+        while True:
+            try:
+                with self._above_prompt():
+                    text = self._session.prompt(
+                        "... " if more else ">>> ", in_thread=True
+                    )
+            except KeyboardInterrupt:
+                # Ctrl-C at the prompt drops the line (and an unfinished block).
+                self._console.reset()
+                more = False
+                continue
+            except EOFError:
+                return 0
+            try:
+                more = self._handle(text, more)
+            except ReplExit as exc:
+                return exc.code
+            except SystemExit as exc:
+                return self._exit_code(exc)
+            except KeyboardInterrupt:
+                # Ctrl-C that landed between our lines rather than in user code.
+                self._write("KeyboardInterrupt\n")
+                self._console.reset()
+                more = False
+
+    @contextmanager
+    def _above_prompt(self) -> Iterator[None]:
+        """While the prompt is up, print whatever is written above it.
+
+        Only while it is up: between prompts user code writes straight to the
+        terminal, in order, and closing the proxy (which joins its thread)
+        puts everything written during the prompt on screen before the
+        line just read runs. That is why this is not one ``patch_stdout``
+        around the whole session, where results could show up after the
+        next prompt.
+        """
+        if not self._terminal:
+            yield
+            return
+        # Raw: reload reports carry colours. A short pause between writes
+        # keeps a burst of reports to a few redraws without visible delay.
+        proxy = StdoutProxy(raw=True, sleep_between_writes=0.02)
+        with self._out_lock:
+            saved = sys.stdout, sys.stderr
+            sys.stdout = sys.stderr = proxy
+        try:
+            yield
+        finally:
+            with self._out_lock:
+                sys.stdout, sys.stderr = saved
+            proxy.close()
+
+    def _handle(self, text: str, more: bool) -> bool:
+        """Run one line read at the prompt; True when more input is needed."""
+        if not more and is_command(text):
+            self._in_command = True
+            try:
+                output = run_command(self._reloader, text)
+            finally:
+                self._in_command = False
+            if output:
+                self._write(output + "\n")
+            return False
+        return self._console.push(text)
+
+    def _exit_code(self, exc: SystemExit) -> int:
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        self._write(f"{exc.code}\n")
+        return 1
+
+    def _on_event(self, event: ReloadEvent) -> None:
+        """Report a reload (from the reloader's thread) above the prompt."""
+        if self._in_command and event.trigger == "manual":
+            return  # :reload already shows its own result
+        line = event_line(event)
+        if self._terminal:
+            color = (
+                "32" if event.ok and not event.warnings else "33" if event.ok else "31"
+            )
+            line = f"\x1b[{color}m{line}\x1b[0m"
+        text = line + "\n" + "".join(f"  warning: {w}\n" for w in event.warnings)
+        with self._out_lock:  # not into a proxy that is being closed
+            self._write(text)
+        app = self._session.app
+        if app.is_running:
+            app.invalidate()  # thread-safe: redraw the toolbar's "last reload"
+
+
+def _write_stdout(text: str) -> None:
+    # Looked up at each call: while the prompt is up sys.stdout is the proxy.
+    sys.stdout.write(text)
+    sys.stdout.flush()
