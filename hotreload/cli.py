@@ -1,0 +1,521 @@
+"""The ``hotreload`` command: ``watch``, ``run`` and ``check``.
+
+Exit codes (DESIGN): 0 success, 1 a failure the tool reports (``check``
+found broken modules, a script raised), 2 a usage error, always as one line
+on stderr and never a traceback. This is the only place that turns
+exceptions into exit codes and the only place that attaches log handlers.
+
+prompt-toolkit and Pygments are imported only on the REPL's path, so
+``check``, ``--version`` and the daemon start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import traceback
+import types
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from hotreload.commands import event_line
+from hotreload.config import CONFIG_KEYS, Settings, resolve
+from hotreload.console import as_main, exec_main, main_module
+from hotreload.errors import (
+    HotreloadWarning,
+    ReloadError,
+    RootError,
+)
+from hotreload.events import ReloadEvent
+from hotreload.reloader import Reloader
+
+__all__ = ["build_parser", "main"]
+
+logger = logging.getLogger(__name__)
+
+_DESCRIPTION = """\
+Reload edited Python modules inside the running process: functions, classes,
+instances and the names bound to them all run the new code at once.
+
+  hotreload watch ./mymods            a REPL with every module bound by name
+  hotreload watch ./mymods --no-repl  a daemon that reports each reload
+  hotreload run app.py                run a script with reloading active
+  hotreload check ./mymods            import everything once (for CI)
+
+Settings may also come from [tool.hotreload] in ./pyproject.toml (paths,
+exclude, debounce, polling, cascade, require, follow_symlinks); flags win.
+"""
+
+
+class _UsageError(Exception):
+    """A bad command line: one line on stderr, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse prints the usage block and the message; DESIGN wants one line.
+        raise _UsageError(f"{self.prog}: error: {message}")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hotreload")
+    except PackageNotFoundError:  # pragma: no cover  running from a bare checkout
+        return "unknown"
+
+
+def _add_reloader_options(parser: argparse.ArgumentParser, *, watching: bool) -> None:
+    """Options that become `Settings` fields (``None`` when not given)."""
+    group = parser.add_argument_group("reloader options")
+    if watching:
+        group.add_argument(
+            "--poll",
+            dest="polling",
+            action=argparse.BooleanOptionalAction,
+            help="poll for changes instead of OS events (network mounts, VMs, "
+            "containers)",
+        )
+        group.add_argument(
+            "--debounce",
+            type=float,
+            metavar="MS",
+            help="milliseconds of quiet before changed files are reloaded "
+            "(default: 10; also milliseconds in pyproject.toml)",
+        )
+        group.add_argument(
+            "--cascade",
+            action=argparse.BooleanOptionalAction,
+            help="also re-execute the modules that import a reloaded module",
+        )
+    group.add_argument(
+        "--exclude",
+        action="append",
+        metavar="GLOB",
+        help="ignore files matching GLOB, relative to their root (repeatable; "
+        "replaces the exclude list of pyproject.toml)",
+    )
+    group.add_argument(
+        "--require",
+        action="append",
+        metavar="NAME",
+        help="reject a module that does not define NAME (repeatable)",
+    )
+    group.add_argument(
+        "--follow-symlinks",
+        action=argparse.BooleanOptionalAction,
+        help="follow symbolic links that lead outside a root",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``hotreload`` and its subcommands."""
+    parser = _Parser(
+        prog="hotreload",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"hotreload {_version()}"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    watch = sub.add_parser(
+        "watch",
+        help="watch module directories; open a REPL (or run headless)",
+        description="Watch PATHs and reload modules as their files change. Opens "
+        "a REPL where every top-level module is bound by name; :help inside "
+        "it lists the commands.",
+        allow_abbrev=False,
+    )
+    watch.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="directories of modules (default: paths of [tool.hotreload], else .)",
+    )
+    watch.add_argument(
+        "--no-repl",
+        action="store_true",
+        help="run headless: report each reload on stderr until Ctrl-C or SIGTERM",
+    )
+    watch.add_argument(
+        "--json",
+        action="store_true",
+        help="headless (implies --no-repl), one JSON object per line on stdout: "
+        'first {"event": "ready", ...}, then {"event": "reload", ...} per reload',
+    )
+    _add_reloader_options(watch, watching=True)
+
+    run = sub.add_parser(
+        "run",
+        help="run a script (or -m MODULE) with reloading active",
+        description="Run SCRIPT (or -m MODULE) as __main__ with the reloader "
+        "active: edits to the modules it imports apply while it runs. Everything "
+        "after SCRIPT or -m MODULE is passed to the program in sys.argv.",
+        usage="hotreload run [options] (SCRIPT | -m MODULE) [ARGS ...]",
+        allow_abbrev=False,
+    )
+    run.add_argument(
+        "--watch",
+        action="append",
+        metavar="PATH",
+        help="directory to watch (repeatable; default: paths of "
+        "[tool.hotreload], else the script's directory, or . with -m)",
+    )
+    run.add_argument(
+        "-m",
+        dest="module",
+        metavar="MODULE",
+        help="run a module as python -m does",
+    )
+    run.add_argument(
+        "-i",
+        dest="interactive",
+        action="store_true",
+        help="open the REPL on the program's namespace when it finishes",
+    )
+    run.add_argument("argv", nargs=argparse.REMAINDER, metavar="SCRIPT [ARGS ...]")
+    _add_reloader_options(run, watching=True)
+
+    check = sub.add_parser(
+        "check",
+        help="import every module once and report failures (exit 1 if any)",
+        description="Import every module under PATHs once. Prints one line per "
+        "module that fails to import or lacks a --require name, and exits 1 if "
+        "any did, 0 otherwise.",
+        allow_abbrev=False,
+    )
+    check.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="directories of modules (default: paths of [tool.hotreload], else .)",
+    )
+    _add_reloader_options(check, watching=False)
+    return parser
+
+
+# Options of `run` that take a value, to find where the program's own
+# arguments start (argparse would otherwise take `-m pkg -i` as its own -i).
+_RUN_VALUE_OPTIONS = ("--watch", "--debounce", "--exclude", "--require")
+
+
+def _split_run_argv(args: list[str]) -> tuple[list[str], str | None, list[str]]:
+    """Split ``run``'s arguments into (our options, MODULE or None, program args)."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "-m" or (arg.startswith("-m") and not arg.startswith("--")):
+            module = args[i + 1] if arg == "-m" and i + 1 < len(args) else arg[2:]
+            rest = args[i + 2 :] if arg == "-m" else args[i + 1 :]
+            return args[:i], module or None, rest
+        if arg == "--" or not arg.startswith("-"):
+            break
+        i += 2 if arg in _RUN_VALUE_OPTIONS else 1
+    return args, None, []
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = build_parser()
+    module: str | None = None
+    program_args: list[str] = []
+    if argv[:1] == ["run"]:
+        ours, module, program_args = _split_run_argv(argv[1:])
+        if module is None and "-m" in argv[1:]:
+            raise _UsageError("hotreload run: error: -m needs a MODULE")
+        argv = ["run", *ours]
+    ns = parser.parse_args(argv)
+    if ns.command is None:
+        raise _UsageError(
+            "hotreload: error: give a command: watch, run or check (see --help)"
+        )
+    if ns.command == "run":
+        if module is not None:
+            ns.module, ns.argv = module, program_args
+        else:
+            if ns.argv[:1] == ["--"]:
+                ns.argv = ns.argv[1:]
+            if not ns.argv:
+                raise _UsageError("hotreload run: error: give a SCRIPT or -m MODULE")
+        ns.paths = ns.watch or []
+    return ns
+
+
+def _settings(ns: argparse.Namespace) -> Settings:
+    flags = {k: getattr(ns, k) for k in CONFIG_KEYS if hasattr(ns, k)}
+    default_paths = None
+    if ns.command == "run":
+        # Watch what the program imports from next to it, as python puts the
+        # script's directory (or, with -m, the current one) on sys.path.
+        script_dir = Path.cwd() if ns.module else _script_path(ns.argv[0]).parent
+        default_paths = [script_dir]
+    settings = resolve(flags, default_paths=default_paths)
+    for path in settings.paths:
+        if not path.exists():
+            raise RootError(path, "no such directory")
+        if not path.is_dir():
+            raise RootError(path, "not a directory")
+    return settings
+
+
+def _script_path(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        reason = "not a file" if path.exists() else "no such file"
+        raise _UsageError(f"hotreload run: error: {text}: {reason}")
+    return path.resolve()
+
+
+def _reloader(settings: Settings) -> Reloader:
+    return Reloader(settings.paths, **settings.reloader_options())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code.
+
+    Args:
+        argv: the arguments without the program name (default:
+            ``sys.argv[1:]``).
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        ns = _parse(args)
+        settings = _settings(ns)
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else 0
+    except (_UsageError, ReloadError) as exc:
+        message = str(exc)
+        if not message.startswith("hotreload"):
+            message = f"hotreload: error: {message}"
+        print(message, file=sys.stderr)
+        return 2
+    with _reporting():
+        try:
+            if ns.command == "check":
+                return _check(settings)
+            if ns.command == "run":
+                return _run(ns, settings)
+            if ns.no_repl or ns.json:
+                return _daemon(settings, as_json=ns.json)
+            return _repl(settings)
+        except ReloadError as exc:
+            print(f"hotreload: error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            return 130
+
+
+class _Stderr:
+    """``sys.stderr`` looked up at each write: the REPL patches it."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+@contextmanager
+def _reporting() -> Iterator[None]:
+    """Show the library's log records and warnings as short stderr lines."""
+    package_logger = logging.getLogger("hotreload")
+    handler = logging.StreamHandler(_Stderr())
+    handler.setFormatter(logging.Formatter("hotreload: %(message)s"))
+    package_logger.addHandler(handler)
+    if package_logger.level == logging.NOTSET:
+        package_logger.setLevel(logging.WARNING)
+    default_show = warnings.showwarning
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if issubclass(category, HotreloadWarning):
+            print(f"hotreload: warning: {message}", file=sys.stderr)
+        else:
+            default_show(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        try:
+            yield
+        finally:
+            package_logger.removeHandler(handler)
+
+
+def _relative(filename: str) -> str:
+    """``filename`` relative to the current directory when it is inside it."""
+    with suppress(ValueError):  # outside the current directory: keep it absolute
+        return str(Path(filename).relative_to(Path.cwd()))
+    return filename
+
+
+def _where(event: ReloadEvent) -> str:
+    """``file:line`` of a failure (the file alone when no line is known)."""
+    err = event.error
+    filename, lineno = (str(event.path) if event.path else event.module), None
+    if isinstance(err, SyntaxError) and err.filename and err.lineno:
+        filename, lineno = err.filename, err.lineno
+    elif err is not None:
+        frames = traceback.extract_tb(err.__traceback__)
+        mine = [f for f in frames if f.filename == filename]
+        if mine:
+            lineno = mine[-1].lineno
+    filename = _relative(filename)
+    return filename if lineno is None else f"{filename}:{lineno}"
+
+
+def _failure_line(event: ReloadEvent) -> str:
+    """``file:line: module: Error: message``, the shape CI annotators parse."""
+    err = event.error
+    if err is None:
+        what = "failed"
+    elif isinstance(err, SyntaxError):
+        what = f"{type(err).__name__}: {err.msg}"
+    else:
+        what = f"{type(err).__name__}: {err}"
+    return f"{_where(event)}: {event.module}: {what}"
+
+
+def _check(settings: Settings) -> int:
+    """Import every module once; one line per failure on stdout."""
+    with _reloader(settings) as reloader:
+        failures = reloader.import_all()
+        lines = [_failure_line(e) for e in failures]
+        failed = {e.module for e in failures}
+        for name, module in sorted(reloader.modules.items()):
+            missing = [n for n in settings.require if not hasattr(module, n)]
+            if missing and name not in failed:
+                failed.add(name)
+                where = _relative(getattr(module, "__file__", None) or name)
+                names = ", ".join(missing)
+                lines.append(f"{where}: {name}: missing required name(s) {names}")
+        total = len(set(reloader.modules) | failed)
+    for line in lines:
+        print(line)
+    if lines:
+        print(f"hotreload: {len(failed)} of {total} modules failed", file=sys.stderr)
+        return 1
+    print(f"hotreload: {total} modules ok", file=sys.stderr)
+    return 0
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Let SIGTERM stop the daemon the way Ctrl-C does: cleanly, exit 0."""
+
+    def interrupt(signum: int, frame: types.FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # pragma: no cover  not the main thread: leave it be
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    # Flushed per line: a reader of the pipe must see each event as it lands.
+    print(json.dumps(obj), flush=True)
+
+
+def _daemon(settings: Settings, *, as_json: bool) -> int:
+    """Report reloads until Ctrl-C or SIGTERM: JSON on stdout or lines on stderr."""
+    reloader = _reloader(settings)
+    try:
+        with _sigterm_as_interrupt():
+            reloader.start()
+            try:
+                _announce(reloader, reloader.import_all(), as_json=as_json)
+                while True:
+                    event = reloader.wait(timeout=1.0)
+                    if event is None:
+                        continue
+                    if as_json:
+                        _emit({"event": "reload", **event.as_dict()})
+                        continue
+                    print(event_line(event), file=sys.stderr, flush=True)
+                    for warning in event.warnings:
+                        print(f"  warning: {warning}", file=sys.stderr)
+            finally:
+                reloader.stop()
+    except KeyboardInterrupt:
+        pass
+    except BrokenPipeError:
+        # The reader of --json went away: nothing left to report to.
+        return 1
+    if not as_json:
+        print("hotreload: stopped", file=sys.stderr)
+    return 0
+
+
+def _announce(
+    reloader: Reloader, failures: list[ReloadEvent], *, as_json: bool
+) -> None:
+    """The daemon's first words: the ready line, then import failures."""
+    if as_json:
+        _emit(
+            {
+                "event": "ready",
+                "roots": [str(r) for r in reloader.roots],
+                "modules": sorted(reloader.modules),
+                "failures": [e.as_dict() for e in failures],
+            }
+        )
+        return
+    roots = ", ".join(map(str, reloader.roots))
+    count = len(reloader.modules)
+    print(
+        f"hotreload: watching {roots} ({reloader.backend}), {count} modules; "
+        "Ctrl-C stops",
+        file=sys.stderr,
+    )
+    for event in failures:
+        print(f"hotreload: {_failure_line(event)}", file=sys.stderr)
+
+
+def _repl(settings: Settings) -> int:
+    from hotreload.repl import Repl  # prompt-toolkit loads only here
+
+    with _reloader(settings) as reloader:
+        return Repl(reloader).run()
+
+
+def _run(ns: argparse.Namespace, settings: Settings) -> int:
+    """Run a script or module as ``__main__`` with reloading active."""
+    with _reloader(settings) as reloader:
+        script = None if ns.module else _script_path(ns.argv[0])
+        module, source, filename = main_module(script, ns.module)
+        if ns.module:
+            argv, path_entry = [filename, *ns.argv], str(Path.cwd())
+        else:
+            argv, path_entry = list(ns.argv), str(Path(filename).parent)
+        untrack = reloader.track(module)
+        try:
+            with as_main(module, argv, path_entry):
+                status = exec_main(module, source, filename, sys.stderr.write)
+                if ns.interactive:
+                    from hotreload.repl import Repl  # prompt-toolkit loads only here
+
+                    repl = Repl(reloader, namespace=module.__dict__, bind_modules=False)
+                    status = repl.run()
+        finally:
+            untrack()
+    return status
