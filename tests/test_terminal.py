@@ -1,0 +1,112 @@
+"""The REPL in a real terminal (a pty via pexpect): what only a terminal shows.
+
+Each wait is ``expect(..., timeout=...)``: the timeout is a failure bound, and
+on the happy path a test goes on as soon as the text appears.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pexpect
+import pytest
+
+from tests.conftest import write_atomic
+
+REPO = Path(__file__).resolve().parent.parent
+PROMPT = ">>>"  # the space after it is drawn as a cursor move
+WAIT = 15
+
+
+@pytest.fixture
+def samples(tmp_path: Path) -> Path:
+    root = tmp_path / "samples"
+    shutil.copytree(
+        REPO / "sample_modules", root, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    return root
+
+
+@pytest.fixture
+def repl(samples: Path, tmp_path: Path) -> Iterator[Any]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "HOME": str(tmp_path / "home"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "TERM": "xterm",
+        # No cursor-position request: a pty under test never answers it.
+        "PROMPT_TOOLKIT_NO_CPR": "1",
+    }
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "hotreload", "watch", str(samples)],
+        cwd=str(tmp_path),
+        env=env,
+        dimensions=(40, 120),
+        encoding="utf-8",
+        timeout=WAIT,
+    )
+    try:
+        child.expect_exact("modules: counter, greet, plugin, shapes")
+        child.expect_exact(PROMPT)
+        yield child
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+        child.close()
+
+
+def test_edit_a_function_and_call_it_again(repl: Any, samples: Path) -> None:
+    repl.sendline('greet.hello("Ada")')
+    repl.expect_exact("'Hello, Ada!'")
+    repl.expect_exact(PROMPT)
+    # Half a line typed when the reload lands: the report goes above the
+    # prompt and the typed text survives to be finished.
+    repl.send("greet.hel")
+    source = (samples / "greet.py").read_text().replace('f"Hello, ', 'f"Welcome, ')
+    write_atomic(samples / "greet.py", source)
+    repl.expect_exact("greet reloaded: updated hello")
+    repl.sendline('lo("Ada")')
+    repl.expect_exact("'Welcome, Ada!'")
+    repl.expect_exact(PROMPT)
+
+
+def test_ctrl_c_interrupts_a_running_call(repl: Any) -> None:
+    repl.sendline("kept = 42")
+    repl.expect_exact(PROMPT)
+    repl.sendline("import time; print('sleep' + 'ing'); time.sleep(30)")
+    repl.expect_exact("sleeping")  # user code runs: the terminal is cooked now
+    repl.sendintr()
+    repl.expect_exact("KeyboardInterrupt", timeout=5)
+    repl.expect_exact(PROMPT)
+    repl.sendline("kept + 1")
+    repl.expect_exact("43")
+
+
+def test_ctrl_c_at_the_prompt_cancels_the_line(repl: Any) -> None:
+    repl.send("this is not python")
+    repl.sendintr()
+    repl.expect_exact(PROMPT)
+    repl.sendline("6 * 7")
+    repl.expect_exact("42")
+    assert "SyntaxError" not in repl.before
+
+
+def test_ctrl_d_exits_zero(repl: Any) -> None:
+    repl.sendcontrol("d")
+    repl.expect(pexpect.EOF)
+    repl.close()
+    assert repl.exitstatus == 0
+
+
+def test_quit_command_exits_zero(repl: Any) -> None:
+    repl.sendline(":quit")
+    repl.expect(pexpect.EOF)
+    repl.close()
+    assert repl.exitstatus == 0
