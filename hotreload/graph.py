@@ -7,10 +7,11 @@ conditional import that never ran adds nothing.
 
 from __future__ import annotations
 
+import ast
 import threading
 from collections.abc import Iterable
 
-__all__ = ["ImportGraph"]
+__all__ = ["ImportGraph", "static_imports"]
 
 
 class ImportGraph:
@@ -108,3 +109,36 @@ class ImportGraph:
                     found.add(importer)
                     frontier.append(importer)
         return self.order(sorted(found))
+
+
+def static_imports(source: bytes, package: str) -> set[str]:
+    """Every module the import statements of ``source`` may name, statically.
+
+    Used only for versions that failed to run, whose real imports are unknown.
+    ``package`` resolves relative imports. Each parent package counts too, as
+    does ``m.x`` for ``from m import x`` (``x`` may be a submodule).
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".") if package else []
+                keep = len(parts) - (node.level - 1)
+                if keep <= 0:
+                    continue
+                base = ".".join(parts[:keep] + ([base] if base else []))
+            names = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            while name:
+                found.add(name)
+                name = name.rpartition(".")[0]
+    return found

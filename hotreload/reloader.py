@@ -27,7 +27,7 @@ from hotreload.engine import format_user_traceback, reload_module
 from hotreload.errors import UnknownModuleError
 from hotreload.events import ReloadEvent, Trigger
 from hotreload.filters import PathFilter
-from hotreload.graph import ImportGraph
+from hotreload.graph import ImportGraph, static_imports
 from hotreload.imports import Imports
 from hotreload.registry import Registry
 from hotreload.roots import (
@@ -113,6 +113,8 @@ class Reloader:
         )
         self._known = self._imports.known
         self._failures: dict[str, ReloadEvent] = {}
+        # Loaded modules whose newest version failed: name -> (path, source).
+        self._stale: dict[str, tuple[Path, bytes]] = {}
         self._queue: dict[Path, Change] = {}
         self._pause_depth = 0
         self._batches = 0
@@ -398,9 +400,14 @@ class Reloader:
         for name in self._graph.order(by_name):
             path, source = by_name[name]
             events.append(self._reload_one(name, path, source, trigger, number))
+        done = {e.module for e in events if e.ok}
+        # A module whose last version failed may have been waiting for one of
+        # these (it imports a name they have just gained): try it again.
+        for name, (path, source) in list(self._stale.items()):
+            if name not in by_name and done & self._static_imports(name, path, source):
+                events.append(self._reload_one(name, path, source, "cascade", number))
         if self.cascade:
-            done = [e.module for e in events if e.ok]
-            for name in self._graph.dependents(done):
+            for name in self._graph.dependents(sorted(done)):
                 if name in by_name or name not in self._known:
                     continue
                 path = self._known[name]
@@ -421,8 +428,10 @@ class Reloader:
         rebound = 0
         if outcome.ok:
             rebound = self._rebind(name, outcome.replaced)
+            self._stale.pop(name, None)
         else:
             self._graph.restore(name, edges)
+            self._stale[name] = (path, source)
         return ReloadEvent(
             module=name,
             path=path,
@@ -462,6 +471,10 @@ class Reloader:
                     seen.add(owner)
                     pending.append((owner, {bound: pair}))
         return count
+
+    def _static_imports(self, name: str, path: Path, source: bytes) -> set[str]:
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        return static_imports(source, package)
 
     def _gone(
         self, name: str, path: Path, exc: OSError | None, trigger: Trigger

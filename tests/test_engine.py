@@ -578,3 +578,16 @@ def test_named_tuple_methods_update(mods, rl):
     pair = m.Pair(1, 2)
     assert edit(mods, rl, name, src.replace("self.a + self.b", "self.a * self.b")).ok
     assert pair.total() == 2 and isinstance(pair, m.Pair)
+
+
+def test_failed_importer_is_retried_when_its_dependency_catches_up(mods, rl):
+    base, _ = load(mods, rl, "base", "OLD = 1\n")
+    user, u = load(mods, rl, "user", f"from {base} import OLD\nV = OLD\n")
+    # The importer is saved first and needs a name its dependency lacks yet.
+    failed = edit(mods, rl, user, f"from {base} import NEW\nV = NEW\n")
+    assert not failed.ok and isinstance(failed.error, ImportError)
+    assert u.V == 1
+    edit(mods, rl, base, "OLD = 1\nNEW = 2\n")
+    retried = rl.history[-1]
+    assert (retried.module, retried.trigger, retried.ok) == (user, "cascade", True)
+    assert u.V == 2
