@@ -33,6 +33,7 @@ from hotreload.registry import Registry
 from hotreload.roots import (
     iter_module_files,
     module_name,
+    module_path,
     validate_root,
     warn_if_world_writable,
 )
@@ -546,26 +547,25 @@ class Reloader:
     # -- modules and the import side ---------------------------------------
 
     def _resolve(self, target: str | os.PathLike[str]) -> tuple[str, Path]:
-        if (
-            isinstance(target, str)
-            and not target.endswith(".py")
-            and os.sep not in target
-        ):
+        """The loaded module a name or a path refers to, and its file."""
+        text = os.fspath(target)
+        if isinstance(target, str) and not text.endswith(".py") and os.sep not in text:
             name = target
             module = sys.modules.get(name)
             file = getattr(module, "__file__", None)
-            path = Path(file) if file else None
-            if path is None or self._root_of(path) is None:
-                raise UnknownModuleError(name)
-            self._imports.adopt(module, path)  # type: ignore[arg-type]
-            return name, path
-        path = (
-            Path(target).resolve() if not Path(target).is_absolute() else Path(target)
-        )
+            if module is not None and file and self._root_of(Path(file)):
+                self._imports.adopt(module, Path(file))
+                return name, Path(file)
+            if any(module_path(name, root) for root in self.roots):
+                raise UnknownModuleError(name, "not imported yet")
+            raise UnknownModuleError(name)
+        path = Path(text).absolute()
         root = self._root_of(path)
         found = module_name(path, root) if root is not None else None
-        if found is None or self._loaded(found, path) is None:
-            raise UnknownModuleError(str(target))
+        if found is None:
+            raise UnknownModuleError(text)
+        if self._loaded(found, path) is None:
+            raise UnknownModuleError(text, f"module {found} is not imported yet")
         return found, path
 
     def _root_of(self, path: Path) -> Path | None:

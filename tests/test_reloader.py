@@ -301,6 +301,10 @@ def test_reload_unknown_module_and_bad_roots(mods, tmp_path):
     rl = Reloader(mods.root)
     with pytest.raises(UnknownModuleError, match="no.such"):
         rl.reload("no.such")
+    name = mods.name("later")
+    mods.write(name, "V = 1\n")
+    with pytest.raises(UnknownModuleError, match="not imported yet"):
+        rl.reload(name)
     with pytest.raises(ReloadError):
         rl.reload(tmp_path / "elsewhere.py")
     rl.stop()
@@ -356,3 +360,19 @@ def test_import_has_no_side_effects():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_symlink_leading_outside_the_root(mods, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    name = mods.name("linked")
+    (outside / "real.py").write_text("V = 1\n")
+    (mods.root / f"{name}.py").symlink_to(outside / "real.py")
+    with Reloader(mods.root) as rl:
+        assert rl.import_all() == []
+        assert name not in rl.modules  # not followed by default
+    with Reloader(mods.root, follow_symlinks=True) as rl:
+        rl.import_all()
+        assert name in rl.modules
+        (outside / "real.py").write_text("V = 2\n")
+        assert rl.reload(name).ok and sys.modules[name].V == 2
