@@ -383,7 +383,9 @@ def test_human_daemon(samples: Path, tmp_path: Path) -> None:
             proc.communicate()
     assert proc.returncode == 0
     assert out == b""
-    assert rest.decode().strip() == "hotreload: stopped"
+    # The last line; watchdog itself may log a line while its threads stop.
+    assert rest.decode().splitlines()[-1] == "hotreload: stopped"
+    assert b"Traceback" not in rest
 
 
 LIGHT = """\
