@@ -390,6 +390,10 @@ def _failure_line(event: ReloadEvent) -> str:
     return f"{_where(event)}: {event.module}: {what}"
 
 
+def _count(n: int) -> str:
+    return f"{n} module{'' if n == 1 else 's'}"
+
+
 def _check(settings: Settings) -> int:
     """Import every module once; one line per failure on stdout."""
     with _reloader(settings) as reloader:
@@ -407,9 +411,9 @@ def _check(settings: Settings) -> int:
     for line in lines:
         print(line)
     if lines:
-        print(f"hotreload: {len(failed)} of {total} modules failed", file=sys.stderr)
+        print(f"hotreload: {len(failed)} of {_count(total)} failed", file=sys.stderr)
         return 1
-    print(f"hotreload: {total} modules ok", file=sys.stderr)
+    print(f"hotreload: {_count(total)} ok", file=sys.stderr)
     return 0
 
 
@@ -483,7 +487,7 @@ def _announce(
     roots = ", ".join(map(str, reloader.roots))
     count = len(reloader.modules)
     print(
-        f"hotreload: watching {roots} ({reloader.backend}), {count} modules; "
+        f"hotreload: watching {roots} ({reloader.backend}), {_count(count)}; "
         "Ctrl-C stops",
         file=sys.stderr,
     )

@@ -19,6 +19,7 @@ import pytest
 
 from hotreload import Reloader
 from hotreload.cli import build_parser, main
+from hotreload.events import ReloadEvent
 from tests.conftest import Mods, write_atomic
 
 REPO = Path(__file__).resolve().parent.parent
@@ -418,3 +419,119 @@ def test_check_version_and_daemon_do_not_load_the_repl(
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == "[0, 0, 0] []"
+
+
+# -- the daemon and the REPL paths in-process (what coverage can see) ---------
+
+
+class Scripted(Reloader):
+    """Reload greet once when the daemon first waits, then act as Ctrl-C."""
+
+    def wait(self, timeout: float | None = None) -> ReloadEvent | None:
+        if any(e.trigger == "manual" for e in self.history):
+            raise KeyboardInterrupt
+        return self.reload("greet")
+
+
+@pytest.mark.usefixtures("workdir")
+def test_daemon_json_in_process(
+    samples: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (samples / "broken.py").write_text("raise ImportError('nope')\n")
+    monkeypatch.setattr("hotreload.cli.Reloader", Scripted)
+    assert main(["watch", str(samples), "--json"]) == 0  # --json implies --no-repl
+    ready, reload = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert ready["event"] == "ready"
+    assert [f["module"] for f in ready["failures"]] == ["broken"]
+    assert ready["failures"][0]["error"] == "ImportError: nope"
+    assert (reload["event"], reload["module"], reload["trigger"]) == (
+        "reload",
+        "greet",
+        "manual",
+    )
+
+
+@pytest.mark.usefixtures("workdir")
+def test_daemon_human_in_process(
+    samples: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (samples / "broken.py").write_text("raise ImportError('nope')\n")
+    monkeypatch.setattr("hotreload.cli.Reloader", Scripted)
+    assert main(["watch", str(samples), "--no-repl"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert lines[0].startswith(f"hotreload: watching {samples} (")
+    assert lines[1] == f"hotreload: {samples}/broken.py:1: broken: ImportError: nope"
+    assert lines[2].startswith("greet reloaded: ")
+    assert lines[-1] == "hotreload: stopped"
+
+
+def piped_repl(pipe: Any, out: list[str]) -> type[Any]:
+    from prompt_toolkit.output import DummyOutput
+
+    from hotreload.repl import Repl
+
+    class PipedRepl(Repl):
+        def __init__(self, *args: Any, **kw: Any) -> None:
+            kw.update(input=pipe, output=DummyOutput(), write=out.append)
+            super().__init__(*args, **kw)
+
+    return PipedRepl
+
+
+@pytest.fixture
+def pipe() -> Iterator[Any]:
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    with (
+        create_pipe_input() as inp,
+        create_app_session(input=inp, output=DummyOutput()),
+    ):
+        yield inp
+
+
+@pytest.mark.usefixtures("workdir")
+def test_watch_opens_the_repl(
+    samples: Path, monkeypatch: pytest.MonkeyPatch, pipe: Any
+) -> None:
+    out: list[str] = []
+    monkeypatch.setattr("hotreload.repl.Repl", piped_repl(pipe, out))
+    pipe.send_text('greet.hello("Ada")\rexit(4)\r')
+    assert main(["watch", str(samples)]) == 4
+    assert "'Hello, Ada!'\n" in out
+
+
+@pytest.mark.usefixtures("workdir")
+def test_run_interactive_opens_the_repl_on_the_programs_namespace(
+    mods: Mods, monkeypatch: pytest.MonkeyPatch, pipe: Any
+) -> None:
+    other = mods.name("other")
+    mods.write(other, "raise RuntimeError('never imported by -i')\n")
+    script = mods.root / "prog.py"
+    script.write_text("x = 21\n")
+    out: list[str] = []
+    monkeypatch.setattr("hotreload.repl.Repl", piped_repl(pipe, out))
+    pipe.send_text(f"x * 2\r{other!r} in dir()\r\x04")
+    assert main(["run", "-i", str(script)]) == 0
+    assert out[-2:] == ["42\n", "False\n"]
+
+
+@pytest.mark.filterwarnings("default::hotreload.errors.HotreloadWarning")
+def test_library_warnings_are_one_short_line(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = workdir / "open"
+    root.mkdir()
+    (root / "m.py").write_text("X = 1\n")
+    os.chmod(root, 0o777)
+    try:
+        assert main(["check", str(root)]) == 0
+    finally:
+        os.chmod(root, 0o755)
+        sys.modules.pop("m", None)
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("hotreload: warning: ")
+    assert err[-1] == "hotreload: 1 module ok"

@@ -248,3 +248,31 @@ def test_toolbar_text(mods: Mods, reloader: Reloader) -> None:
     assert f"last: {name} ok" in toolbar_text(reloader)
     with reloader.paused():
         assert re.search(r"PAUSED \(\d+ queued\)", toolbar_text(reloader))
+
+
+def test_history_falls_back_to_memory_when_the_file_cannot_be_made(
+    reloader: Reloader, pipe: PipeInput, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    run = session(reloader, pipe, "1 + 1\r", history_path=blocker / "history")
+    assert (run.code, run.out[-1]) == (0, "2\n")
+
+
+def test_exit_with_a_message(reloader: Reloader, pipe: PipeInput) -> None:
+    run = session(reloader, pipe, "exit('bye')\r")
+    assert (run.code, run.out[-1]) == (1, "bye\n")
+
+
+def test_reload_warnings_are_shown(
+    mods: Mods, reloader: Reloader, pipe: PipeInput
+) -> None:
+    name = mods.name("frozen")
+    path = mods.write(name, "__hotreload__ = False\nX = 1\n")
+
+    def edit() -> None:
+        write_atomic(path, "__hotreload__ = False\nX = 2\n")
+        assert reloader.wait(timeout=10) is not None
+
+    run = session(reloader, pipe, "edit()\r", namespace={"edit": edit})
+    assert "  warning: " in run.text
