@@ -16,6 +16,7 @@ import json
 import logging
 import signal
 import sys
+import textwrap
 import traceback
 import types
 import warnings
@@ -24,7 +25,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from hotreload.commands import event_line
+from hotreload.commands import event_line, help_text
 from hotreload.config import CONFIG_KEYS, Settings, resolve
 from hotreload.console import as_main, exec_main, main_module
 from hotreload.errors import (
@@ -50,6 +51,10 @@ instances and the names bound to them all run the new code at once.
 
 Settings may also come from [tool.hotreload] in ./pyproject.toml (paths,
 exclude, debounce, polling, cascade, require, follow_symlinks); flags win.
+`hotreload COMMAND --help` describes each command.
+
+exit status: 0 success, 1 a reported failure (check found broken modules,
+the program of `run` failed), 2 a usage error (one line on stderr).
 """
 
 
@@ -131,9 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     watch = sub.add_parser(
         "watch",
         help="watch module directories; open a REPL (or run headless)",
-        description="Watch PATHs and reload modules as their files change. Opens "
-        "a REPL where every top-level module is bound by name; :help inside "
-        "it lists the commands.",
+        description="Watch PATHs and reload modules as their files change.\n"
+        "Opens a REPL where every top-level module is bound by name; Ctrl-C\n"
+        "cancels the line or interrupts a running call, Ctrl-D or :quit leaves.",
+        epilog="commands in the REPL:\n" + textwrap.indent(help_text(), "  "),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
     watch.add_argument(
@@ -183,7 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open the REPL on the program's namespace when it finishes",
     )
-    run.add_argument("argv", nargs=argparse.REMAINDER, metavar="SCRIPT [ARGS ...]")
+    run.add_argument(
+        "argv",
+        nargs=argparse.REMAINDER,
+        metavar="SCRIPT [ARGS ...]",
+        help="the program and its own arguments (its sys.argv)",
+    )
     _add_reloader_options(run, watching=True)
 
     check = sub.add_parser(

@@ -26,6 +26,7 @@ __all__ = [
     "ReplExit",
     "ReplReloader",
     "event_line",
+    "help_text",
     "is_command",
     "run_command",
 ]
@@ -140,24 +141,31 @@ def _check_module(reloader: ReplReloader, name: str) -> str | None:
     return _unknown("module", name, sorted(reloader.modules), "modules")
 
 
-def cmd_help(reloader: ReplReloader, args: list[str]) -> str:
-    """Show the commands, or the help of one (``:help reload``)."""
-    names = [a.lstrip(":%") for a in args] or list(COMMANDS)
+def help_text(names: Sequence[str] = ()) -> str:
+    """One line per command (all by default): usage, then what it does.
+
+    ``hotreload watch --help`` shows the same table as ``:help``.
+    """
     rows = []
-    for name in names:
+    for name in names or COMMANDS:
         func = COMMANDS.get(name)
         if func is None:
             return _unknown("command", f":{name}", [f":{c}" for c in COMMANDS], "help")
         usage = f":{name} {_ARGS.get(name, '')}".rstrip()
         rows.append((usage, (func.__doc__ or "").splitlines()[0]))
     text = _table(rows)
-    if not args:
+    if not names:
         text += "\n(% works as well as :; any other line is Python)"
     return text
 
 
+def cmd_help(reloader: ReplReloader, args: list[str]) -> str:
+    """Show the commands, or the help of one (:help reload)."""
+    return help_text([a.lstrip(":%") for a in args])
+
+
 def cmd_modules(reloader: ReplReloader, args: list[str]) -> str:
-    """List modules: state, reloads this session, time of the last one."""
+    """List modules: state, reloads so far, time of the last one."""
     counts: dict[str, int] = {}
     last: dict[str, ReloadEvent] = {}
     for event in reloader.history:
@@ -183,7 +191,7 @@ def cmd_modules(reloader: ReplReloader, args: list[str]) -> str:
 
 
 def cmd_reload(reloader: ReplReloader, args: list[str]) -> str:
-    """Reload modules now (``all``, the default: every module, imports first)."""
+    """Reload modules now; all (the default): every one, imports first."""
     if not args or args == ["all"]:
         names = _dependency_order(reloader)
         if not names:
@@ -220,7 +228,7 @@ def _dependency_order(reloader: ReplReloader) -> list[str]:
 
 
 def cmd_status(reloader: ReplReloader, args: list[str]) -> str:
-    """Show roots, the watcher, whether reloads are paused, pending changes."""
+    """Show roots, watcher, paused or not, changes not applied yet."""
     pending = reloader.pending_paths()
     if reloader.is_paused:
         mode = (
@@ -244,7 +252,7 @@ def cmd_status(reloader: ReplReloader, args: list[str]) -> str:
 
 
 def cmd_history(reloader: ReplReloader, args: list[str]) -> str:
-    """Show the last reloads, newest last (``:history 50`` for more)."""
+    """Show the last reloads, newest last (:history 50 for more)."""
     try:
         count = int(args[0]) if args else 20
     except ValueError:
@@ -261,7 +269,7 @@ def _failures(reloader: ReplReloader) -> Iterator[ReloadEvent]:
 
 
 def cmd_errors(reloader: ReplReloader, args: list[str]) -> str:
-    """Show the full traceback of the last failure (of NAME, if given)."""
+    """Show the last failure's full traceback (of NAME, if given)."""
     failures = [e for e in _failures(reloader) if not args or e.module == args[0]]
     if not failures:
         return "no failures" + (f" of {args[0]}" if args else "")
@@ -273,7 +281,7 @@ def cmd_errors(reloader: ReplReloader, args: list[str]) -> str:
 
 
 def cmd_deps(reloader: ReplReloader, args: list[str]) -> str:
-    """Show what a module imports and what imports it (under the roots)."""
+    """Show what a module imports and what imports it."""
     if len(args) != 1:
         return "usage: :deps NAME"
     name = args[0]

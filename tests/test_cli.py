@@ -19,6 +19,7 @@ import pytest
 
 from hotreload import Reloader
 from hotreload.cli import build_parser, main
+from hotreload.commands import COMMANDS
 from hotreload.events import ReloadEvent
 from tests.conftest import Mods, write_atomic
 
@@ -149,6 +150,8 @@ def test_watch_help_documents_every_flag(capsys: pytest.CaptureFixture[str]) -> 
         "--require NAME",
     ):
         assert flag in out, flag
+    for command in COMMANDS:  # the REPL's commands are documented there too
+        assert f"  :{command}" in out, command
 
 
 def test_run_splits_its_options_from_the_programs() -> None:
