@@ -17,15 +17,14 @@ import logging
 import signal
 import sys
 import textwrap
-import traceback
 import types
 import warnings
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from hotreload.commands import event_line, help_text
+from hotreload.commands import event_line, failure_line, help_text, relative_path
 from hotreload.config import CONFIG_KEYS, Settings, resolve
 from hotreload.console import as_main, exec_main, main_module
 from hotreload.errors import (
@@ -77,47 +76,32 @@ def _version() -> str:
         return "unknown"
 
 
+# (flags, argparse keywords, also on `check`): each becomes a `Settings` field,
+# None when not given so that [tool.hotreload] applies (config.resolve).
+_RELOADER_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any], bool]] = [
+    (("--poll",), {"dest": "polling", "action": argparse.BooleanOptionalAction,
+     "help": "poll for changes instead of OS events (network mounts, VMs, "
+     "containers)"}, False),
+    (("--debounce",), {"type": float, "metavar": "MS",
+     "help": "milliseconds of quiet before changed files are reloaded "
+     "(default: 10; also milliseconds in pyproject.toml)"}, False),
+    (("--cascade",), {"action": argparse.BooleanOptionalAction,
+     "help": "also re-execute the modules that import a reloaded module"}, False),
+    (("--exclude",), {"action": "append", "metavar": "GLOB",
+     "help": "ignore files matching GLOB, relative to their root (repeatable; "
+     "replaces the exclude list of pyproject.toml)"}, True),
+    (("--require",), {"action": "append", "metavar": "NAME",
+     "help": "reject a module that does not define NAME (repeatable)"}, True),
+    (("--follow-symlinks",), {"action": argparse.BooleanOptionalAction,
+     "help": "follow symbolic links that lead outside a root"}, True),
+]  # fmt: skip
+
+
 def _add_reloader_options(parser: argparse.ArgumentParser, *, watching: bool) -> None:
-    """Options that become `Settings` fields (``None`` when not given)."""
     group = parser.add_argument_group("reloader options")
-    if watching:
-        group.add_argument(
-            "--poll",
-            dest="polling",
-            action=argparse.BooleanOptionalAction,
-            help="poll for changes instead of OS events (network mounts, VMs, "
-            "containers)",
-        )
-        group.add_argument(
-            "--debounce",
-            type=float,
-            metavar="MS",
-            help="milliseconds of quiet before changed files are reloaded "
-            "(default: 10; also milliseconds in pyproject.toml)",
-        )
-        group.add_argument(
-            "--cascade",
-            action=argparse.BooleanOptionalAction,
-            help="also re-execute the modules that import a reloaded module",
-        )
-    group.add_argument(
-        "--exclude",
-        action="append",
-        metavar="GLOB",
-        help="ignore files matching GLOB, relative to their root (repeatable; "
-        "replaces the exclude list of pyproject.toml)",
-    )
-    group.add_argument(
-        "--require",
-        action="append",
-        metavar="NAME",
-        help="reject a module that does not define NAME (repeatable)",
-    )
-    group.add_argument(
-        "--follow-symlinks",
-        action=argparse.BooleanOptionalAction,
-        help="follow symbolic links that lead outside a root",
-    )
+    for flags, options, on_check in _RELOADER_OPTIONS:
+        if watching or on_check:
+            group.add_argument(*flags, **options)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -368,40 +352,6 @@ def _reporting() -> Iterator[None]:
             package_logger.removeHandler(handler)
 
 
-def _relative(filename: str) -> str:
-    """``filename`` relative to the current directory when it is inside it."""
-    with suppress(ValueError):  # outside the current directory: keep it absolute
-        return str(Path(filename).relative_to(Path.cwd()))
-    return filename
-
-
-def _where(event: ReloadEvent) -> str:
-    """``file:line`` of a failure (the file alone when no line is known)."""
-    err = event.error
-    filename, lineno = (str(event.path) if event.path else event.module), None
-    if isinstance(err, SyntaxError) and err.filename and err.lineno:
-        filename, lineno = err.filename, err.lineno
-    elif err is not None:
-        frames = traceback.extract_tb(err.__traceback__)
-        mine = [f for f in frames if f.filename == filename]
-        if mine:
-            lineno = mine[-1].lineno
-    filename = _relative(filename)
-    return filename if lineno is None else f"{filename}:{lineno}"
-
-
-def _failure_line(event: ReloadEvent) -> str:
-    """``file:line: module: Error: message``, the shape CI annotators parse."""
-    err = event.error
-    if err is None:
-        what = "failed"
-    elif isinstance(err, SyntaxError):
-        what = f"{type(err).__name__}: {err.msg}"
-    else:
-        what = f"{type(err).__name__}: {err}"
-    return f"{_where(event)}: {event.module}: {what}"
-
-
 def _count(n: int) -> str:
     return f"{n} module{'' if n == 1 else 's'}"
 
@@ -410,13 +360,13 @@ def _check(settings: Settings) -> int:
     """Import every module once; one line per failure on stdout."""
     with _reloader(settings) as reloader:
         failures = reloader.import_all()
-        lines = [_failure_line(e) for e in failures]
+        lines = [failure_line(e) for e in failures]
         failed = {e.module for e in failures}
         for name, module in sorted(reloader.modules.items()):
             missing = [n for n in settings.require if not hasattr(module, n)]
             if missing and name not in failed:
                 failed.add(name)
-                where = _relative(getattr(module, "__file__", None) or name)
+                where = relative_path(getattr(module, "__file__", None) or name)
                 names = ", ".join(missing)
                 lines.append(f"{where}: {name}: missing required name(s) {names}")
         total = len(set(reloader.modules) | failed)
@@ -504,7 +454,7 @@ def _announce(
         file=sys.stderr,
     )
     for event in failures:
-        print(f"hotreload: {_failure_line(event)}", file=sys.stderr)
+        print(f"hotreload: {failure_line(event)}", file=sys.stderr)
 
 
 def _repl(settings: Settings) -> int:

@@ -12,6 +12,7 @@ import difflib
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Final, Protocol
@@ -26,8 +27,10 @@ __all__ = [
     "ReplExit",
     "ReplReloader",
     "event_line",
+    "failure_line",
     "help_text",
     "is_command",
+    "relative_path",
     "run_command",
 ]
 
@@ -92,6 +95,43 @@ def event_line(event: ReloadEvent) -> str:
     if frames:
         text += f" [{frames[-1].filename}:{frames[-1].lineno}]"
     return text
+
+
+def relative_path(filename: str) -> str:
+    """``filename`` relative to the current directory when it is inside it."""
+    with suppress(ValueError):  # outside the current directory: keep it absolute
+        return str(Path(filename).relative_to(Path.cwd()))
+    return filename
+
+
+def _where(event: ReloadEvent) -> str:
+    """``file:line`` of a failure (the file alone when no line is known)."""
+    err = event.error
+    filename, lineno = (str(event.path) if event.path else event.module), None
+    if isinstance(err, SyntaxError) and err.filename and err.lineno:
+        filename, lineno = err.filename, err.lineno
+    elif err is not None:
+        frames = traceback.extract_tb(err.__traceback__)
+        mine = [f for f in frames if f.filename == filename]
+        if mine:
+            lineno = mine[-1].lineno
+    filename = relative_path(filename)
+    return filename if lineno is None else f"{filename}:{lineno}"
+
+
+def failure_line(event: ReloadEvent) -> str:
+    """``file:line: module: Error: message``, the shape CI annotators parse.
+
+    Used by ``hotreload check`` and for import failures of the daemon.
+    """
+    err = event.error
+    if err is None:
+        what = "failed"
+    elif isinstance(err, SyntaxError):
+        what = f"{type(err).__name__}: {err.msg}"
+    else:
+        what = f"{type(err).__name__}: {err}"
+    return f"{_where(event)}: {event.module}: {what}"
 
 
 def is_command(line: str) -> bool:
