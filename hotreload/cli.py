@@ -212,8 +212,10 @@ def _split_run_argv(args: list[str]) -> tuple[list[str], str | None, list[str]]:
         arg = args[i]
         if arg == "-m" or (arg.startswith("-m") and not arg.startswith("--")):
             module = args[i + 1] if arg == "-m" and i + 1 < len(args) else arg[2:]
+            if not module:
+                raise _UsageError("hotreload run: error: -m needs a MODULE")
             rest = args[i + 2 :] if arg == "-m" else args[i + 1 :]
-            return args[:i], module or None, rest
+            return args[:i], module, rest
         if arg == "--" or not arg.startswith("-"):
             break
         i += 2 if arg in _RUN_VALUE_OPTIONS else 1
@@ -226,8 +228,6 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     program_args: list[str] = []
     if argv[:1] == ["run"]:
         ours, module, program_args = _split_run_argv(argv[1:])
-        if module is None and "-m" in argv[1:]:
-            raise _UsageError("hotreload run: error: -m needs a MODULE")
         argv = ["run", *ours]
     ns = parser.parse_args(argv)
     if ns.command is None:

@@ -166,6 +166,8 @@ def test_run_splits_its_options_from_the_programs() -> None:
     ns = _parse(["run", "-m", "pkg.app", "-i", "--flag"])
     assert (ns.module, ns.interactive, ns.argv) == ("pkg.app", False, ["-i", "--flag"])
     assert _parse(["run", "-mpkg"]).module == "pkg"
+    ns = _parse(["run", "prog.py", "-m", "x"])  # the program's own -m
+    assert (ns.module, ns.argv) == (None, ["prog.py", "-m", "x"])
     assert _parse(["run", "--", "-odd.py"]).argv == ["-odd.py"]
 
 
