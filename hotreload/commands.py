@@ -242,8 +242,11 @@ def cmd_reload(reloader: ReplReloader, args: list[str]) -> str:
     for name in names:
         try:
             lines.append(str(reloader.reload(name)))
-        except UnknownModuleError:
-            lines.append(_unknown("module", name, sorted(reloader.modules), "modules"))
+        except UnknownModuleError as exc:
+            # The reloader says why ("not imported yet" differs from a typo).
+            close = difflib.get_close_matches(name, sorted(reloader.modules), n=3)
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            lines.append(f"{exc}{hint}")
     return "\n".join(lines)
 
 
