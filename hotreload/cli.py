@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from hotreload.commands import event_line, failure_line, help_text, relative_path
+from hotreload.commands import event_line, failure_line, help_text
 from hotreload.config import CONFIG_KEYS, Settings, resolve
 from hotreload.console import as_main, exec_main, main_module
 from hotreload.errors import (
@@ -362,13 +362,6 @@ def _check(settings: Settings) -> int:
         failures = reloader.import_all()
         lines = [failure_line(e) for e in failures]
         failed = {e.module for e in failures}
-        for name, module in sorted(reloader.modules.items()):
-            missing = [n for n in settings.require if not hasattr(module, n)]
-            if missing and name not in failed:
-                failed.add(name)
-                where = relative_path(getattr(module, "__file__", None) or name)
-                names = ", ".join(missing)
-                lines.append(f"{where}: {name}: missing required name(s) {names}")
         total = len(set(reloader.modules) | failed)
     for line in lines:
         print(line)

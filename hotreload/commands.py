@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Final, Protocol
 
-from hotreload.errors import UnknownModuleError
+from hotreload.errors import RejectedError, UnknownModuleError
 from hotreload.events import ReloadEvent
 
 __all__ = [
@@ -129,6 +129,8 @@ def failure_line(event: ReloadEvent) -> str:
         what = "failed"
     elif isinstance(err, SyntaxError):
         what = f"{type(err).__name__}: {err.msg}"
+    elif isinstance(err, RejectedError):
+        what = f"missing required name(s) {', '.join(err.missing)}"
     else:
         what = f"{type(err).__name__}: {err}"
     return f"{_where(event)}: {event.module}: {what}"

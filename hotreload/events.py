@@ -87,9 +87,11 @@ class ReloadEvent:
         return f"{text} ({ms})"
 
     def __str__(self) -> str:
+        if self.trigger == "import" and not self.ok:
+            err = self.error
+            what = "" if err is None else f": {type(err).__name__}: {err}"
+            return f"{self.module} failed to import{what}"
         mark = "reloaded" if self.ok else "not reloaded"
-        if self.trigger == "import":
-            mark = "import failed"
         return f"{self.module} {mark}: {self.summary}"
 
 

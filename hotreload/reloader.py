@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from hotreload.engine import format_user_traceback, reload_module
-from hotreload.errors import UnknownModuleError
+from hotreload.errors import RejectedError, UnknownModuleError
 from hotreload.events import ReloadEvent, Trigger
 from hotreload.filters import PathFilter
 from hotreload.graph import ImportGraph, static_imports
@@ -193,8 +193,31 @@ class Reloader:
                 event = self._first_import(name, path, "import")
                 if event is not None and not event.ok:
                     failures.append(event)
+        failed = {f.module for f in failures}
+        for name, module in self.modules.items():
+            if name not in failed and (event := self._rejected(name, module)):
+                failures.append(event)
         self._record(failures)
         return failures
+
+    def _rejected(self, name: str, module: types.ModuleType) -> ReloadEvent | None:
+        """A failure event if ``module`` lacks a name every module must define."""
+        missing = [n for n in self.require if not hasattr(module, n)]
+        if not missing:
+            return None
+        # It ran, so it stays imported; its next good version clears this.
+        rejected = RejectedError(name, missing)
+        event = ReloadEvent(
+            module=name,
+            path=self._known.get(name),
+            ok=False,
+            trigger="import",
+            error=rejected,
+            traceback=f"RejectedError: {rejected}\n",
+            time=time.time(),
+        )
+        self._failures[name] = event
+        return event
 
     def reload(self, target: str | os.PathLike[str]) -> ReloadEvent:
         """Reload one module now, whatever the watcher has seen.
@@ -430,6 +453,7 @@ class Reloader:
         if outcome.ok:
             rebound = self._rebind(name, outcome.replaced)
             self._stale.pop(name, None)
+            self._failures.pop(name, None)
         else:
             self._graph.restore(name, edges)
             self._stale[name] = (path, source)

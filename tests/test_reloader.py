@@ -376,3 +376,15 @@ def test_symlink_leading_outside_the_root(mods, tmp_path):
         assert name in rl.modules
         (outside / "real.py").write_text("V = 2\n")
         assert rl.reload(name).ok and sys.modules[name].V == 2
+
+
+def test_import_all_reports_modules_that_lack_required_names(mods):
+    good, bad = mods.name("good"), mods.name("bad")
+    mods.write(good, "def transform(x):\n    return x\n")
+    mods.write(bad, "def other(x):\n    return x\n")
+    rl = Reloader(mods.root, require=("transform",))
+    failures = rl.import_all()
+    rl.stop()
+    assert [f.module for f in failures] == [bad]
+    assert "missing required name(s) transform" in str(failures[0])
+    assert str(failures[0]).startswith(f"{bad} failed to import: RejectedError")
