@@ -42,6 +42,7 @@ def test_readme_embedding_example(tmp_path: Path) -> None:
         rest, err = proc.communicate()
     finally:
         timer.cancel()
+        timer.join()
     assert proc.returncode == 0, err
     lines = rest.splitlines()
     assert lines[0].startswith("greet reloaded: updated PUNCTUATION, hello")
