@@ -1,0 +1,343 @@
+"""Table lines for each row, with DESIGN's budget and hotreload's verdict.
+
+One function per row, named like the row; each takes the ``Builder`` and that
+row's raw results. Budgets are DESIGN.md's "Performance budget", verbatim in
+spirit; where a budget needs a tolerance to be testable at all (timing noise),
+the tolerance is written in the budget column.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.stats import median, ms, percentile
+from bench.table import (
+    NO_WATCHER,
+    PEERS,
+    Builder,
+    Line,
+    latency_cell,
+    ratio,
+    timed,
+    verdict,
+)
+
+MB = 1024 * 1024
+NOISE = 1.10  # "no more than": within 10% of run-to-run noise
+
+
+def latency(b: Builder, results: dict[str, Any]) -> None:
+    saves = b.settings.saves
+    for style, by_tool in results.items():
+        cells = dict(NO_WATCHER)
+        ours = by_tool.get("hotreload")
+        p50 = None
+        ok = None
+        if ours is not None and not (cell := b.check("latency", "hotreload", ours)):
+            cells["hotreload"], p50 = latency_cell(ours)
+            lat = ours["latencies"]
+            ok = (
+                ours["missed"] == 0
+                and ours["tried"] == saves
+                and percentile(lat, 50) <= 0.010
+                and percentile(lat, 99) <= 0.030
+            )
+        elif ours is not None:
+            cells["hotreload"] = cell
+        peer = by_tool.get("jurigged")
+        if peer is not None:
+            cells["jurigged"] = b.check("latency", "jurigged", peer) or ""
+            if not cells["jurigged"]:
+                text, peer_p50 = latency_cell(peer)
+                cells["jurigged"] = text + ratio(peer_p50, p50)
+        b.add(
+            Line(
+                "1 save-to-live",
+                f"{style}: p50/p90/p99/max",
+                cells,
+                f"p50 ≤ 10, p99 ≤ 30 ms, 0/{saves} missed",
+                verdict(ok),
+            )
+        )
+    b.note(
+        "save-to-live: from just before the save until both mod.f() and a "
+        "`from mod import f` alias return the new value (polled every 0.2 ms; "
+        "not live within 1 s = missed). Each tool at its default debounce "
+        "(hotreload 10 ms, jurigged 50 ms)."
+    )
+
+
+def heap(b: Builder, results: dict[str, Any]) -> None:
+    empty: dict[str, float] = {}
+    last: dict[str, float] = {}
+    for size, by_tool in results.items():
+        cells: dict[str, str] = {}
+        figures: dict[str, float] = {}
+        for tool, result in by_tool.items():
+            cell = b.check("heap", tool, result)
+            if cell:
+                cells[tool] = cell
+                continue
+            figures[tool] = median(result["times"])
+            cells[tool] = timed(result["times"])
+            if result["stale"]:
+                cells[tool] += " (instance kept old code)"
+            (empty if size == "0" else last)[tool] = figures[tool]
+        for tool in PEERS:
+            if tool in cells and tool in figures:
+                cells[tool] += ratio(figures[tool], figures.get("hotreload"))
+        label = "empty heap" if size == "0" else f"{int(size):,} live objects"
+        b.add(Line("2 reload vs heap", f"one-class module, {label}", cells))
+    if empty and last:
+        growth = {t: last[t] / empty[t] for t in last if t in empty and empty[t]}
+        cells = {t: f"×{g:.2f}" for t, g in growth.items()}
+        ok = growth.get("hotreload")
+        b.add(
+            Line(
+                "2 reload vs heap",
+                "largest heap ÷ empty heap",
+                cells,
+                "≤ 1.5× (3 M objects)",
+                verdict(None if ok is None else ok <= 1.5),
+            )
+        )
+    b.note(
+        "reload vs heap: the reload call alone (Reloader.reload; jurigged "
+        "CodeFile.refresh; IPython ModuleReloader.check() as %autoreload 2 runs "
+        "it; importlib.reload), median of the timed reloads after one warm-up, "
+        "heap = small GC-tracked objects (slotted instances) alive throughout."
+    )
+
+
+def _window(times: list[float], start: int) -> float:
+    return median(times[start - 1 : start + 9])
+
+
+def session(b: Builder, results: dict[str, Any]) -> None:
+    cycles = b.settings.cycles
+    cost: dict[str, str] = {}
+    memory: dict[str, str] = {}
+    late_costs: dict[str, float] = {}
+    ok_cost = ok_rss = None
+    for tool, result in results.items():
+        cell = b.check("session", tool, result)
+        if cell:
+            cost[tool] = memory[tool] = cell
+            continue
+        times = result["times"]
+        reached = len(times)
+        early, late = _window(times, 10), median(times[-10:])
+        late_costs[tool] = late
+        where = f"{reached}th" if reached < cycles else f"{cycles}th"
+        cost[tool] = f"{ms(early)} → {ms(late)} ms"
+        if reached < cycles:
+            cost[tool] += f" (stopped at {where}: {result['time_cap']:.0f} s cap)"
+        rss = {int(k): v for k, v in result["rss"].items()}
+        grown = (rss[max(rss)] - rss[min(rss)]) / MB
+        memory[tool] = f"{grown:+.1f} MB"
+        if result["stale"]:
+            cost[tool] += f" ({result['stale']} reloads left old code)"
+        if tool == "hotreload":
+            ok_cost = reached == cycles and late <= early * NOISE
+            ok_rss = reached == cycles and grown <= 5.0
+    for tool in PEERS:
+        if tool in late_costs:
+            cost[tool] += ratio(late_costs[tool], late_costs.get("hotreload"))
+    b.add(
+        Line(
+            "3 long session",
+            f"reload cost, 10th → {cycles}th",
+            cost,
+            f"{cycles}th ≤ 10th (+10% noise)",
+            verdict(ok_cost),
+        )
+    )
+    b.add(
+        Line(
+            "3 long session",
+            f"RSS, 10th → {cycles}th reload",
+            memory,
+            "within 5 MB",
+            verdict(ok_rss),
+        )
+    )
+    b.note(
+        f"long session: {cycles} edit+reload cycles of the one-class module; "
+        "'10th' = median of cycles 10-19, last = median of the last 10; RSS "
+        "read after gc.collect()."
+    )
+
+
+def startup(b: Builder, r: dict[str, Any]) -> None:
+    times = r["times"]
+    bare = median(times["bare"])
+    added = {
+        tool: [t - bare for t in times[f"import {name}"]]
+        for tool, name in (
+            ("hotreload", "hotreload"),
+            ("jurigged", "jurigged"),
+            ("ipython", "IPython"),
+        )
+    }
+    ours = median(added["hotreload"])
+    cells = {t: "+" + timed(v) for t, v in added.items()}
+    for tool in ("jurigged", "ipython"):
+        cells[tool] += ratio(median(added[tool]), ours)
+    cells["importlib"] = "n/a (built in)"
+    b.add(
+        Line(
+            "4 start-up",
+            f"import, over bare python ({ms(bare)} ms)",
+            cells,
+            "≤ 25 ms",
+            verdict(ours <= 0.025),
+        )
+    )
+    it = r["importtime"]
+    cells = {
+        tool: "{} / {} ms".format(
+            ms(median([x["self"] for x in it[name]])),
+            ms(median([x["cumulative"] for x in it[name]])),
+        )
+        for tool, name in (
+            ("hotreload", "hotreload"),
+            ("jurigged", "jurigged"),
+            ("ipython", "IPython"),
+        )
+    }
+    cells["importlib"] = "n/a (built in)"
+    b.add(Line("4 start-up", "-X importtime: own modules / cumulative", cells))
+    lazy = r["lazy_loaded"]
+    b.add(
+        Line(
+            "4 start-up",
+            "heavy deps loaded by `import hotreload`",
+            {"hotreload": ", ".join(lazy) or "none"},
+            "none of prompt_toolkit, watchdog, pygments",
+            verdict(not lazy),
+        )
+    )
+    ours = median(times["hotreload --version"])
+    cells = {"hotreload": timed(times["hotreload --version"])}
+    for tool, key in (
+        ("jurigged", "jurigged --version"),
+        ("ipython", "ipython --version"),
+    ):
+        cells[tool] = timed(times[key]) + ratio(median(times[key]), ours)
+    cells["importlib"] = "n/a"
+    b.add(Line("4 start-up", "`--version` (whole process)", cells))
+    prompt = r["prompt"]
+    ours = median(prompt["hotreload"])
+    cells = {"hotreload": timed(prompt["hotreload"])}
+    for tool, key in (("jurigged", "jurigged"), ("ipython", "IPython")):
+        cells[tool] = (
+            timed(prompt[key]) + ratio(median(prompt[key]), ours) + " (imports none)"
+        )
+    cells["importlib"] = "n/a"
+    b.add(Line("4 start-up", "time to REPL prompt, 200 modules", cells))
+    b.note(
+        "start-up: whole-process wall time, commands interleaved; the REPL is "
+        "`python -m hotreload watch ROOT` (binds all 200 modules), `python -m "
+        "jurigged -w ROOT` and `ipython --ext=autoreload` in a pty whose "
+        "terminal queries are answered at once, as xterm would."
+    )
+
+
+def idle(b: Builder, results: dict[str, Any]) -> None:
+    cells = dict(NO_WATCHER)
+    ok = None
+    for tool, result in results.items():
+        cell = b.check("idle", tool, result)
+        if cell:
+            cells[tool] = cell
+            continue
+        pct = 100 * result["cpu"] / result["wall"]
+        precise = 100 * result["cpu_precise"] / result["wall"]
+        cells[tool] = f"{pct:.2f}% ({precise:.3f}%), {result['threads']} threads"
+        if tool == "hotreload":
+            ok = pct < 1.0
+    b.add(
+        Line(
+            "5 idle",
+            f"CPU over {b.settings.idle_seconds:.0f} s, 1,000 files",
+            cells,
+            "< 1% of one core",
+            verdict(ok),
+        )
+    )
+    b.note(
+        "idle: psutil cpu_times over the window, in % of one core (in brackets: "
+        "the same from time.process_time(), which has ns resolution)."
+    )
+
+
+def branch(b: Builder, results: dict[str, Any]) -> None:
+    timing: dict[str, str] = {"importlib": NO_WATCHER["importlib"]}
+    shape: dict[str, str] = {"importlib": NO_WATCHER["importlib"]}
+    applied_by: dict[str, float] = {}
+    ok = fast = None
+    for tool, result in results.items():
+        cell = b.check("branch", tool, result)
+        if cell:
+            timing[tool] = shape[tool] = cell
+            continue
+        runs = result["runs"]
+        done = [r["applied"] for r in runs if r["applied"] is not None]
+        worst = {k: max(r[k] or 0 for r in runs) for k in ("out_of_order", "stale")}
+        distinct = min(r["distinct"] for r in runs)
+        extra = max(r["events"] - r["distinct"] for r in runs)
+        batches = [r["batches"] for r in runs]
+        if len(done) < len(runs):
+            timing[tool] = (
+                f"incomplete: {distinct}/500 within {result['timeout']:.0f} s"
+            )
+        else:
+            applied_by[tool] = median(done)
+            timing[tool] = timed(done)
+        if tool == "ipython":
+            timing[tool] += " (one check() after the writes)"
+        if tool == "ipython":
+            nb = "one pass"
+        elif batches[0] is None:
+            nb = "per file"
+        else:
+            nb = "/".join(map(str, batches))
+        shape[tool] = (
+            f"{nb} / {distinct} applied, +{extra} repeats / "
+            f"{worst['out_of_order']} / {worst['stale']}"
+        )
+        if tool == "hotreload":
+            fast = len(done) == len(runs) and max(done) <= 1.0
+            ok = (
+                all(n == 1 for n in batches)
+                and distinct == 500
+                and extra == 0
+                and worst["out_of_order"] == worst["stale"] == 0
+            )
+    for tool in ("jurigged", "ipython"):
+        if tool in applied_by:
+            timing[tool] += ratio(applied_by[tool], applied_by.get("hotreload"))
+    b.add(
+        Line(
+            "6 branch switch",
+            "500 files: last write → all applied",
+            timing,
+            "≤ 1 s (every run)",
+            verdict(fast),
+        )
+    )
+    b.add(
+        Line(
+            "6 branch switch",
+            "batches / applied / out of order / stale",
+            shape,
+            "1 / 500, +0 / 0 / 0",
+            verdict(ok),
+        )
+    )
+    b.note(
+        "branch switch: 500 modules (a 300-module import tree and four 50-deep "
+        "chains) rewritten as git does (unlink + create), in name order. 'out "
+        "of order' = modules applied before one of their imports; 'stale' = "
+        "modules whose TOTAL (built from their imports) is wrong afterwards."
+    )
