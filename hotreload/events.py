@@ -67,8 +67,8 @@ class ReloadEvent:
         ms = f"{self.duration * 1000:.1f} ms"
         if not self.ok:
             err = self.error
-            what = "failed" if err is None else f"failed: {type(err).__name__}: {err}"
-            return f"{what} ({ms}); the previous version stays live"
+            what = "failed" if err is None else f"{type(err).__name__}: {err}"
+            return f"{what}; the previous version stays ({ms})"
         parts = []
         for label, names in (
             ("updated", self.updated),
