@@ -38,6 +38,8 @@ def latency(tool: Tool, root: Path, params: dict[str, Any]) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "bench_alias"}
     tool.track(namespace)
     exec(f"from {corpus.SMALL} import f", namespace)
+    applied: list[float] = []  # when the tool says it applied a save
+    tool.on_applied(lambda name, batch: applied.append(time.perf_counter()))
     time.sleep(SETTLE)
 
     def live(version: int) -> bool:
@@ -47,10 +49,12 @@ def latency(tool: Tool, root: Path, params: dict[str, Any]) -> dict[str, Any]:
             return False
 
     latencies: list[float] = []
+    reported: list[float] = []
     missed = tried = 0
     for tried in range(1, params["saves"] + 1):
         version = tried + 1
         source = corpus.small_module(version)
+        del applied[:]
         start = time.perf_counter()
         save(path, source)
         while not live(version):
@@ -60,12 +64,16 @@ def latency(tool: Tool, root: Path, params: dict[str, Any]) -> dict[str, Any]:
             time.sleep(POLL)
         else:
             latencies.append(time.perf_counter() - start)
+            if applied:
+                reported.append(applied[-1] - start)
         if missed == tried == EARLY_STOP:
             break
         time.sleep(params["gap"])  # let trailing events and timers settle
     tool.stop()
     return {
         "latencies": latencies,
+        "reported": reported,  # save -> the tool's "applied" callback
+        "durations": tool.durations,  # the reload alone, as the tool times it
         "missed": missed,
         "tried": tried,
         "saves": params["saves"],

@@ -28,6 +28,7 @@ NOISE = 1.10  # "no more than": within 10% of run-to-run noise
 
 def latency(b: Builder, results: dict[str, Any]) -> None:
     saves = b.settings.saves
+    split = []
     for style, by_tool in results.items():
         cells = dict(NO_WATCHER)
         ours = by_tool.get("hotreload")
@@ -36,6 +37,11 @@ def latency(b: Builder, results: dict[str, Any]) -> None:
         if ours is not None and not (cell := b.check("latency", "hotreload", ours)):
             cells["hotreload"], p50 = latency_cell(ours)
             lat = ours["latencies"]
+            if ours["reported"] and ours["durations"]:
+                split.append(
+                    f"{style} {ms(median(ours['reported']))} ms "
+                    f"(reload {ms(median(ours['durations']))} ms)"
+                )
             ok = (
                 ours["missed"] == 0
                 and ours["tried"] == saves
@@ -65,6 +71,13 @@ def latency(b: Builder, results: dict[str, Any]) -> None:
         "not live within 1 s = missed). Each tool at its default debounce "
         "(hotreload 10 ms, jurigged 50 ms)."
     )
+    if split:
+        b.note(
+            "save-to-live, hotreload's own view (median): save → its event "
+            "delivered, and in brackets the reload itself (ReloadEvent.duration): "
+            + "; ".join(split)
+            + "."
+        )
 
 
 def heap(b: Builder, results: dict[str, Any]) -> None:

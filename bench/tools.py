@@ -29,6 +29,7 @@ class Tool:
     def __init__(self) -> None:
         self.info: dict[str, Any] = {}  # shown in the report (backend, errors)
         self.errors: list[str] = []
+        self.durations: list[float] = []  # the tool's own timing of each reload
 
     def start(self, root: Path, *, watch: bool) -> None:
         """Set the tool up for ``root``; start its watcher if ``watch``."""
@@ -83,6 +84,7 @@ class Hotreload(Tool):
         def deliver(event: Any) -> None:
             if not event.ok:
                 self.errors.append(f"{event.module}: {event.error!r}")
+            self.durations.append(event.duration)
             callback(event.module, event.batch)
 
         self.reloader.subscribe(deliver)
