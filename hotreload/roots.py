@@ -1,0 +1,209 @@
+"""Roots: validation, path <-> module name, symlink policy, world-writable check.
+
+A root is a directory put on ``sys.path``; the file ``ROOT/a/b.py`` is the
+module ``a.b`` and ``ROOT/a/__init__.py`` is the package ``a``, exactly as
+Python's own path finder sees them.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+from hotreload.errors import HotreloadWarning, RootError
+from hotreload.filters import PathFilter
+
+__all__ = [
+    "is_within",
+    "iter_module_files",
+    "module_name",
+    "module_path",
+    "validate_root",
+    "warn_if_world_writable",
+]
+
+_INIT = "__init__.py"
+
+# Roots already warned about in this process (DESIGN: "warn once").
+_warned: set[Path] = set()
+_warned_lock = threading.Lock()
+
+
+def validate_root(path: str | os.PathLike[str]) -> Path:
+    """Check that ``path`` can serve as a root and return it absolute and resolved.
+
+    Raises:
+        RootError: the path does not exist, is not a directory, or cannot be
+            listed and read.
+    """
+    raw = os.fspath(path)
+    candidate = Path(raw).expanduser()
+    try:
+        resolved = candidate.resolve(strict=True)
+    except FileNotFoundError:
+        raise RootError(raw, "no such directory") from None
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+        raise RootError(raw, f"cannot be resolved: {exc}") from None
+    if not resolved.is_dir():
+        raise RootError(raw, "not a directory")
+    if not os.access(resolved, os.R_OK | os.X_OK):
+        raise RootError(raw, "not readable")
+    return resolved
+
+
+def module_name(path: Path, root: Path) -> str | None:
+    """Return the dotted module name of the file ``path`` under ``root``.
+
+    ``ROOT/a/b.py`` gives ``"a.b"`` and ``ROOT/a/__init__.py`` gives ``"a"``.
+
+    Returns:
+        None if ``path`` is not a ``.py`` file under ``root``, or if any part
+        of the name is not a valid identifier (``my-mod.py``, ``a.b.py``),
+        since no ``import`` statement could name it.
+    """
+    try:
+        parts = list(
+            Path(os.path.abspath(path)).relative_to(os.path.abspath(root)).parts
+        )
+    except ValueError:
+        return None
+    if not parts or not parts[-1].endswith(".py"):
+        return None
+    if parts[-1] == _INIT:
+        parts.pop()
+    else:
+        parts[-1] = parts[-1].removesuffix(".py")
+    if not parts or not all(part.isidentifier() for part in parts):
+        return None
+    return ".".join(parts)
+
+
+def module_path(name: str, root: Path) -> Path | None:
+    """Return the existing file of the dotted module ``name`` under ``root``.
+
+    A package (``a/__init__.py``) wins over a module file (``a.py``) in the
+    same directory, as it does for Python's path finder.
+
+    Returns:
+        None if ``name`` is not a valid dotted name or no such file exists.
+    """
+    parts = name.split(".")
+    if not all(part.isidentifier() for part in parts):
+        return None
+    base = Path(root).joinpath(*parts)
+    for candidate in (base / _INIT, base.with_name(parts[-1] + ".py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def is_within(path: Path, root: Path, *, follow_symlinks: bool = False) -> bool:
+    """Return True if ``path`` lies under ``root``.
+
+    The test is lexical first. Unless ``follow_symlinks`` is set, the real
+    location (every symlink resolved) must also lie under the real root: a
+    link that leads outside the root is how code from elsewhere would get in.
+    """
+    abs_path = os.path.abspath(path)
+    abs_root = os.path.abspath(root)
+    if not _contains(abs_root, abs_path):
+        return False
+    if follow_symlinks:
+        return True
+    return _contains(os.path.realpath(abs_root), os.path.realpath(abs_path))
+
+
+def _contains(root: str, path: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def iter_module_files(
+    root: Path, path_filter: PathFilter, *, follow_symlinks: bool = False
+) -> Iterator[Path]:
+    """Yield every watched ``.py`` file under ``root``, sorted.
+
+    Ignored directories (``.git``, ``__pycache__``, excluded trees) are never
+    entered. A symlinked directory or file whose real location is outside
+    the root is skipped unless ``follow_symlinks``; a symlink back up the
+    tree is never followed twice, so a loop cannot hang the walk.
+    """
+    root = Path(os.path.abspath(root))
+    found: list[Path] = []
+    try:
+        top = root.stat()
+    except OSError:
+        return
+    _walk(root, root, path_filter, follow_symlinks, {(top.st_dev, top.st_ino)}, found)
+    yield from sorted(found)
+
+
+def _walk(
+    directory: Path,
+    root: Path,
+    path_filter: PathFilter,
+    follow_symlinks: bool,
+    ancestors: set[tuple[int, int]],
+    found: list[Path],
+) -> None:
+    try:
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError:
+        return  # vanished or unreadable mid-walk: nothing to report there
+    for entry in entries:
+        path = directory / entry.name
+        try:
+            is_dir = entry.is_dir()
+            is_link = entry.is_symlink()
+        except OSError:
+            continue
+        if is_link and not is_within(path, root, follow_symlinks=follow_symlinks):
+            continue
+        if is_dir:
+            if path_filter.ignores_dir(path, root):
+                continue
+            try:
+                info = entry.stat()
+            except OSError:
+                continue
+            key = (info.st_dev, info.st_ino)
+            if key in ancestors:
+                continue  # a symlink back up the tree
+            _walk(path, root, path_filter, follow_symlinks, ancestors | {key}, found)
+        elif path_filter(path, root):
+            found.append(path)
+
+
+def warn_if_world_writable(root: Path) -> bool:
+    """Warn, once per root per process, if users other than the owner can write to it.
+
+    A world-writable root is a place where anyone on the machine can plant a
+    module that hotreload will execute. The sticky bit (as on ``/tmp``) is no
+    excuse: it stops others from deleting our files, not from adding theirs.
+
+    Returns:
+        True if this call issued the warning.
+    """
+    key = Path(os.path.abspath(root))
+    try:
+        mode = key.stat().st_mode
+    except OSError:
+        return False
+    if not mode & stat.S_IWOTH:
+        return False
+    with _warned_lock:
+        if key in _warned:
+            return False
+        _warned.add(key)
+    warnings.warn(
+        HotreloadWarning(
+            f"{key} is writable by other users (mode {stat.S_IMODE(mode):04o}): "
+            "anyone on this machine can plant code there that hotreload will run"
+        ),
+        stacklevel=2,
+    )
+    return True
