@@ -1,0 +1,633 @@
+"""Turn watchdog's file system events into debounced batches of changed modules.
+
+Two threads take part. Watchdog's observer thread only *records*: it filters
+each event's path and hands it to a :class:`ChangeBatcher` under a condition
+variable. Our applier thread waits on that condition until a batch has been
+quiet for ``debounce`` seconds, reads the files outside the lock, drops the
+ones whose bytes did not change and calls ``on_batch`` with the rest. No user
+code ever runs on the observer thread, and no file is read there.
+
+How each save style shows up (watchdog 7, inotify):
+
+- in place: ``modified`` (the truncation), more ``modified``, ``closed``;
+- temp + ``os.replace``: events for the temp name, then ``moved(tmp -> x.py)``;
+- vim: ``moved(x.py -> x.py~)``, ``created``/``modified``/``closed`` for the
+  new ``x.py``, its ``4913`` probe created and deleted, ``x.py~`` deleted;
+- JetBrains: ``x.py___jb_tmp___`` written, ``moved(x.py -> x.py___jb_old___)``,
+  ``moved(x.py___jb_tmp___ -> x.py)``, the old file deleted.
+
+Each lands as exactly one :class:`Change` with the final bytes. On inotify a
+file reported ``modified`` is not read before its ``closed``. Reading guards
+against what events cannot show: the file changing during the read, a change
+within the quiet period whose event is still on its way, the empty file an
+in-place save shows while it truncates, and (inotify) events queued before
+our read but not yet seen by the lagging observer thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, Protocol, TypeVar, final
+
+from hotreload.filters import PathFilter
+from hotreload.roots import is_within
+
+if TYPE_CHECKING:
+    from watchdog.events import FileSystemEvent, FileSystemEventHandler
+    from watchdog.observers.api import BaseObserver
+
+__all__ = [
+    "Change",
+    "ChangeBatcher",
+    "Clock",
+    "Watcher",
+    "default_polling",
+]
+
+logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+_KINDS: Final = frozenset({"created", "modified", "closed", "moved", "deleted"})
+
+#: Seconds between two snapshots of a polling observer (watchdog's default is 1 s).
+POLL_INTERVAL: Final = 0.1
+#: Seconds a file reported as being written may stay open before it is read anyway.
+CLOSE_TIMEOUT: Final = 1.0
+#: Seconds between two checks that each root still exists (see ``_check_roots``).
+ROOT_CHECK_INTERVAL: Final = 1.0
+#: Seconds to wait for the inotify close events of our own reads (see ``_await_echoes``).
+ECHO_TIMEOUT: Final = 0.5
+#: Seconds ``stop()`` waits for each thread.
+JOIN_TIMEOUT: Final = 5.0
+
+
+class Clock(Protocol):
+    """A monotonic clock in seconds, injected so tests can drive time."""
+
+    def __call__(self) -> float: ...
+
+
+def default_polling() -> bool:
+    """Return True if ``HOTRELOAD_FORCE_POLLING`` asks for the polling observer.
+
+    Native events do not cross network, VM and some container mounts; this is
+    the switch for CI and such machines (watchfiles' ``WATCHFILES_FORCE_POLLING``).
+    """
+    value = os.environ.get("HOTRELOAD_FORCE_POLLING", "")
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+_default_polling = default_polling  # the STYLE 2.3 spelling of the same default
+
+
+@final
+@dataclass(frozen=True)
+class Change:
+    """One changed module file and its new content.
+
+    Attributes:
+        path: the file, absolute, under ``root``.
+        root: the (resolved) root the file belongs to.
+        source: the file's bytes, or None if the file is gone.
+    """
+
+    path: Path
+    root: Path
+    source: bytes | None
+
+
+@final
+class ChangeBatcher:
+    """Collect changed paths and release them as one batch after a quiet period.
+
+    Pure bookkeeping: no threads, no I/O, time comes from ``clock``.
+
+    Args:
+        debounce: seconds without a new ``add`` before the batch is ready.
+        clock: the time source.
+        close_timeout: seconds a path added with ``complete=False`` may hold
+            the batch back without a ``closed`` call, counted from its latest
+            such ``add``; a writer that went silent that long is done or dead.
+    """
+
+    def __init__(
+        self,
+        debounce: float,
+        clock: Clock = time.monotonic,
+        *,
+        close_timeout: float = 1.0,
+    ) -> None:
+        if debounce < 0 or close_timeout < 0:
+            raise ValueError("debounce and close_timeout must be >= 0")
+        self.debounce: Final = debounce
+        self.close_timeout: Final = close_timeout
+        self._clock = clock
+        self._paths: dict[Path, None] = {}  # insertion order = first arrival
+        self._open: dict[Path, float] = {}  # path -> time of its latest open add
+        self._last = 0.0
+
+    def add(self, path: Path, *, complete: bool = True) -> None:
+        """Record a change of ``path``; restart the quiet period.
+
+        Args:
+            path: the changed file.
+            complete: False if the writer may still hold the file open (a
+                ``modified`` event on a backend that reports closes): the
+                batch then waits for :meth:`closed` or ``close_timeout``.
+        """
+        now = self._clock()
+        self._paths.setdefault(path, None)
+        self._last = now
+        if not complete:
+            self._open[path] = now
+
+    def closed(self, path: Path) -> None:
+        """The writer closed ``path``: its content is complete."""
+        self._open.pop(path, None)
+
+    def discard_open(self, path: Path) -> None:
+        """``path`` was moved away or deleted: stop waiting for its close."""
+        self._open.pop(path, None)
+
+    def due(self) -> float | None:
+        """Return seconds until the batch may be taken (0 if now), None if empty."""
+        if not self._paths:
+            return None
+        ready = self._last + self.debounce
+        for since in self._open.values():
+            ready = max(ready, since + self.close_timeout)
+        return max(0.0, ready - self._clock())
+
+    def take(self) -> list[Path]:
+        """Return the ready batch and empty the batcher; [] if it is not ready yet."""
+        if self.due() != 0.0:
+            return []
+        batch = list(self._paths)
+        self._paths.clear()
+        self._open.clear()
+        return batch
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._paths
+
+    def __iter__(self) -> Iterator[Path]:
+        """Iterate over the waiting paths in order of first arrival."""
+        return iter(self._paths)
+
+    def __repr__(self) -> str:
+        return f"<ChangeBatcher {len(self)} path(s), {len(self._open)} open>"
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+class _Unstable(Exception):
+    """The file changed while it was being read."""
+
+
+def _read_stable(path: Path, quiet_ns: int) -> bytes:
+    """Read ``path`` whole, or raise ``_Unstable`` if it changed meanwhile.
+
+    Only inotify reports closes; elsewhere a writer may still be at work when
+    the quiet period ends. Comparing the open file's identity, size and times
+    with the path's after the read catches a half-written read (timestamps
+    can be a few ms coarse, hence the size check against the bytes read).
+    """
+    with open(path, "rb") as fh:
+        before = os.fstat(fh.fileno())
+        data = fh.read()
+    after = os.stat(path)
+
+    def key(st: os.stat_result) -> tuple[int, ...]:
+        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+    if key(before) != key(after) or len(data) != before.st_size:
+        raise _Unstable(path)
+    # Changed within the quiet period, yet no event for it was recorded: a
+    # writer at work whose event is still on its way (the kernel changes the
+    # file before it queues the event; watchdog's threads add their lag).
+    if 0 <= time.time_ns() - before.st_ctime_ns < quiet_ns:
+        raise _Unstable(path)
+    return data
+
+
+def _backend_name(observer: BaseObserver) -> str:
+    name = type(observer).__name__
+    return name.removesuffix("Observer").lower() or name.lower()
+
+
+@final
+class Watcher:
+    """Watch roots and report changed module files in debounced batches.
+
+    Args:
+        roots: directories to watch recursively (resolved here).
+        on_batch: called on the applier thread with each batch of changes.
+        debounce: seconds of quiet before a batch is handed out.
+        polling: use watchdog's ``PollingObserver`` (also forced by
+            ``HOTRELOAD_FORCE_POLLING=1``).
+        path_filter: which files count; the default ignores editor debris.
+        follow_symlinks: also watch files whose real location is outside a root.
+        observer_factory: builds the observer (overrides ``polling``).
+        on_root_lost: called once, on the applier thread, per root that is
+            deleted or moved away.
+        clock: time source of the batcher.
+    """
+
+    def __init__(
+        self,
+        roots: Sequence[Path],
+        on_batch: Callable[[list[Change]], None],
+        *,
+        debounce: float = 0.01,
+        polling: bool = False,
+        path_filter: PathFilter | None = None,
+        follow_symlinks: bool = False,
+        observer_factory: Callable[[], BaseObserver] | None = None,
+        on_root_lost: Callable[[Path], None] | None = None,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        # Deepest first, so a file under nested roots belongs to the inner one.
+        self._roots: Final = tuple(
+            sorted({Path(r).resolve() for r in roots}, key=lambda r: -len(r.parts))
+        )
+        self._on_batch, self._on_root_lost = on_batch, on_root_lost
+        self._debounce, self._clock = debounce, clock
+        self._polling = polling or default_polling()
+        self._filter = path_filter if path_filter is not None else PathFilter()
+        self._follow_symlinks = follow_symlinks
+        self._observer_factory = observer_factory
+        self._cond = threading.Condition()
+        # Everything below is guarded by self._cond.
+        self._batcher = ChangeBatcher(debounce, clock, close_timeout=CLOSE_TIMEOUT)
+        self._digests: dict[Path, bytes] = {}  # last bytes seen or seeded, hashed
+        self._empty_retried: set[Path] = set()  # see _fresh
+        self._echoes: dict[Path, int] = {}  # paths being read -> closes seen since
+        self._quiet_ns = 0  # the batcher's debounce, for _read_stable
+        self._lost: list[Path] = []  # roots lost, not yet reported
+        self._lost_seen: set[Path] = set()
+        self._root_ids: dict[Path, tuple[int, int]] = {}
+        self._reports_close = False
+        self._stopping = False
+        self._observer: BaseObserver | None = None
+        self._thread: threading.Thread | None = None
+        self._unjoined: threading.Thread | None = None
+        self._backend = "stopped"
+
+    def start(self) -> None:
+        """Schedule one recursive watch per root and start both threads.
+
+        Raises:
+            RuntimeError: the watcher is already running.
+            OSError: a root could not be watched (nothing is left running).
+        """
+        with self._cond:
+            if self._thread is not None:
+                raise RuntimeError("Watcher already started")
+        _silence_watchdog_noise()
+        observer = self._make_observer()
+        backend = _backend_name(observer)
+        try:
+            for root in self._roots:
+                self._root_ids[root] = _identity(root)
+                observer.schedule(
+                    _make_handler(self, root),
+                    str(root),
+                    recursive=True,
+                    follow_symlink=self._follow_symlinks,
+                )
+            observer.start()
+        except BaseException:
+            _dispose(observer)
+            raise
+        quiet = self._debounce
+        if backend.startswith("polling"):
+            # A poll can catch a save half-way (vim between its rename and
+            # its write). Requiring one more full poll interval of quiet means
+            # the next snapshot has seen the rest of the save before we read.
+            quiet = max(quiet, 2 * float(observer.timeout))
+        thread = threading.Thread(
+            target=self._run, name="hotreload-watcher", daemon=True
+        )
+        with self._cond:
+            self._batcher = ChangeBatcher(
+                quiet, self._clock, close_timeout=CLOSE_TIMEOUT
+            )
+            self._quiet_ns = int(quiet * 1e9)
+            # Only inotify reports IN_CLOSE_WRITE; elsewhere "modified" must
+            # count as complete and the read is re-checked instead.
+            self._reports_close = backend == "inotify"
+            self._stopping = False
+            self._lost_seen.clear()
+            self._observer, self._thread, self._backend = observer, thread, backend
+        thread.start()
+
+    def stop(self) -> None:
+        """Stop the observer and the applier and join both; idempotent."""
+        with self._cond:
+            observer = self._observer
+            threads = [t for t in (self._thread, self._unjoined) if t is not None]
+            self._observer = self._thread = self._unjoined = None
+            self._stopping = True
+            self._backend = "stopped"
+            self._cond.notify_all()
+        if observer is not None:
+            _dispose(observer)
+        for thread in threads:
+            if thread is threading.current_thread():
+                # on_batch or on_root_lost called stop(): a thread cannot join
+                # itself, so the next stop() from elsewhere joins it.
+                self._unjoined = thread
+                continue
+            thread.join(JOIN_TIMEOUT)
+            if thread.is_alive():  # pragma: no cover  a callback that never returns
+                logger.warning("hotreload watcher thread did not stop in time")
+
+    def __enter__(self) -> Watcher:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def backend(self) -> str:
+        """The observer in use ("inotify", "polling", ...), or "stopped"."""
+        return self._backend
+
+    def seed(self, path: Path, data: bytes) -> None:
+        """Declare ``data`` the live content of ``path``: an identical save is no change."""
+        with self._cond:
+            self._digests[Path(os.path.abspath(path))] = _digest(data)
+
+    def pending(self) -> list[Path]:
+        """Return the paths waiting in the batcher, in order of first arrival."""
+        with self._cond:
+            return list(self._batcher)
+
+    def _make_observer(self) -> BaseObserver:
+        if self._observer_factory is not None:
+            return self._observer_factory()
+        if self._polling:
+            from watchdog.observers.polling import PollingObserver
+
+            return PollingObserver(timeout=POLL_INTERVAL)
+        from watchdog.observers import Observer
+
+        return Observer()
+
+    def _wanted(self, path: Path, root: Path) -> bool:
+        return self._filter(path, root) and is_within(
+            path, root, follow_symlinks=self._follow_symlinks
+        )
+
+    def _record(self, event: FileSystemEvent, root: Path) -> None:
+        """Runs on the observer thread: filter, hand to the batcher, notify."""
+        kind = event.event_type
+        if kind == "closed_no_write":
+            self._echo(Path(os.fsdecode(event.src_path)))
+            return
+        if kind not in _KINDS:
+            return  # opened, attrib: no content change
+        src = Path(os.fsdecode(event.src_path)) if event.src_path else None
+        dest_raw = getattr(event, "dest_path", "")
+        dest = Path(os.fsdecode(dest_raw)) if dest_raw else None
+        if event.is_directory:
+            if kind in ("deleted", "moved") and src is not None:
+                with self._cond:
+                    self._dir_gone(src)
+                    self._cond.notify_all()
+            return
+        # Filter before taking the lock: is_within may stat the path.
+        src = src if src is not None and self._wanted(src, root) else None
+        dest = dest if dest is not None and self._wanted(dest, root) else None
+        if src is None and dest is None:
+            return
+        with self._cond:
+            self._file_event(kind, src, dest)
+            self._cond.notify_all()
+
+    def _echo(self, path: Path) -> None:
+        if not self._echoes:
+            return  # nothing of ours being read: skip the lock (every import reads)
+        with self._cond:
+            if path in self._echoes:
+                self._echoes[path] += 1
+                self._cond.notify_all()
+
+    def _file_event(self, kind: str, src: Path | None, dest: Path | None) -> None:
+        batcher = self._batcher
+        # A real event ends the "read an empty file once more" grace (_fresh).
+        self._empty_retried.difference_update((src, dest))
+        if src is not None:
+            if kind in ("created", "modified"):
+                batcher.add(src, complete=not self._reports_close)
+            elif kind == "closed":
+                # IN_CLOSE_WRITE: the writer is done. A close alone (an open
+                # for writing with no write) still counts: the hash decides.
+                batcher.closed(src)
+                batcher.add(src)
+            elif kind in ("moved", "deleted"):
+                # The source of a move may be the module itself: vim and
+                # JetBrains rename the original away before writing anew.
+                batcher.discard_open(src)
+                batcher.add(src)
+        if kind == "moved" and dest is not None:
+            batcher.discard_open(dest)  # a rename delivers a complete file
+            batcher.add(dest)
+
+    def _dir_gone(self, directory: Path) -> None:
+        if directory in self._roots:
+            self._root_lost(directory)
+            return
+        # A package moved out of the root gets no event per file: report the
+        # files we know of under it (no I/O, just our own cache).
+        for path in self._digests:
+            if path.is_relative_to(directory):
+                self._batcher.add(path)
+
+    def _root_lost(self, root: Path) -> None:
+        if root not in self._lost_seen:
+            self._lost_seen.add(root)
+            self._lost.append(root)
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        next_check = time.monotonic() + ROOT_CHECK_INTERVAL
+        while True:
+            with self._cond:
+                while not self._stopping and not self._lost:
+                    due = self._batcher.due()
+                    if due == 0.0:
+                        break
+                    until_check = next_check - time.monotonic()
+                    if until_check <= 0:
+                        break
+                    self._cond.wait(
+                        until_check if due is None else min(due, until_check)
+                    )
+                if self._stopping:
+                    return
+                lost, self._lost = self._lost, []
+                paths = self._batcher.take()
+            if time.monotonic() >= next_check:
+                self._check_roots()
+                next_check = time.monotonic() + ROOT_CHECK_INTERVAL
+            for root in lost:
+                self._call(self._on_root_lost, root)
+            changes = self._read_batch(paths)
+            if changes:
+                self._call(self._on_batch, changes)
+
+    def _check_roots(self) -> None:
+        # inotify reports a deleted root, but a root moved away (IN_MOVE_SELF)
+        # produces no watchdog event at all: a cheap stat per second finds it.
+        for root, ident in list(self._root_ids.items()):
+            try:
+                gone = _identity(root) != ident
+            except OSError:
+                gone = True
+            if gone:
+                with self._cond:
+                    self._root_lost(root)
+
+    def _read_batch(self, paths: list[Path]) -> list[Change]:
+        with self._cond:
+            self._echoes.update(dict.fromkeys(paths, 0))
+        read: list[tuple[Path, bytes | None]] = []
+        for path in paths:
+            try:
+                read.append((path, _read_stable(path, self._quiet_ns)))
+            except (FileNotFoundError, NotADirectoryError):
+                read.append((path, None))
+            except _Unstable:
+                with self._cond:
+                    self._batcher.add(path)  # still being written: try again later
+            except OSError:
+                logger.exception("hotreload cannot read %s; skipped", path)
+        with self._cond:
+            self._await_echoes([path for path, data in read if data is not None])
+            for path in paths:
+                self._echoes.pop(path, None)
+            return [
+                change for path, data in read if (change := self._fresh(path, data))
+            ]
+
+    def _await_echoes(self, opened: list[Path]) -> None:
+        """Wait (holding the lock) until our reads' IN_CLOSE_NOWRITE come back.
+
+        Events reach us through three watchdog threads, late when the host
+        program keeps the GIL busy, so a quiet period can end while a new
+        save's events are still on their way. inotify reports a root's
+        events in order: once the close events of our own reads are back,
+        every write begun before them has been recorded, and ``_fresh``
+        drops the reads it made stale.
+        """
+        if not self._reports_close:
+            return
+        deadline = time.monotonic() + ECHO_TIMEOUT
+        while not self._stopping and any(self._echoes[p] == 0 for p in opened):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return  # an echo lost (watchdog drops repeats): go by what we know
+            self._cond.wait(remaining)
+
+    def _fresh(self, path: Path, data: bytes | None) -> Change | None:
+        """The change to hand out for what was read, if any (holding the lock)."""
+        if path in self._batcher:
+            return None  # a newer event came meanwhile: the next batch reads it
+        if data == b"" and path not in self._empty_retried:
+            # An in-place save truncates first. ext4 shows the empty file
+            # before it updates ctime and before it queues IN_MODIFY, so
+            # nothing tells that window from a file emptied on purpose:
+            # look once more after another quiet period.
+            self._empty_retried.add(path)
+            self._batcher.add(path)
+            return None
+        self._empty_retried.discard(path)
+        known = self._digests.get(path)
+        if data is None:
+            if known is None:
+                return None  # a temp file that came and went
+            # Forget it, so re-creating it with the same bytes counts.
+            del self._digests[path]
+        else:
+            digest = _digest(data)
+            if digest == known:
+                return None  # same bytes: an editor writing twice, `touch`
+            self._digests[path] = digest
+        return Change(path, self._root_of(path), data)
+
+    def _root_of(self, path: Path) -> Path:
+        for root in self._roots:  # deepest first
+            if path.is_relative_to(root):
+                return root
+        return self._roots[0]  # pragma: no cover  paths come from the roots' watches
+
+    def _call(self, callback: Callable[[_T], None] | None, arg: _T) -> None:
+        if callback is None:
+            return
+        try:
+            callback(arg)
+        except Exception:
+            logger.exception("hotreload watcher callback %r failed", callback)
+
+
+def _silence_watchdog_noise() -> None:
+    """Ignore watchdog 7's warning about its own harmless inotify race.
+
+    ``mkdir -p a/b`` inside a root makes watchdog add the watch on ``a/b``
+    twice (once while walking ``a``, once for ``b``'s own IN_CREATE), and it
+    says so with a RuntimeWarning raised *in its reader thread*: noise above
+    the user's prompt, and under ``-W error`` the exception kills that thread
+    and every later event is lost. The filter is narrow (that message, from
+    watchdog) and idempotent (``filterwarnings`` replaces an equal filter).
+    """
+    warnings.filterwarnings(
+        "ignore",
+        message=r"Callback with id '.*' already exists for watch",
+        category=RuntimeWarning,
+        module=r"watchdog\.",
+    )
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino)
+
+
+def _dispose(observer: BaseObserver) -> None:
+    """Stop and join an observer, started or not (inotify starts a thread early)."""
+    try:
+        observer.stop()
+    except Exception:  # pragma: no cover  defensive: never leave threads behind
+        logger.exception("hotreload could not stop the observer")
+    if observer.ident is not None:
+        observer.join(JOIN_TIMEOUT)
+
+
+def _make_handler(watcher: Watcher, root: Path) -> FileSystemEventHandler:
+    # Imported here: watchdog loads only when a watcher starts (start-up budget).
+    from watchdog.events import FileSystemEventHandler
+
+    class _Handler(FileSystemEventHandler):
+        def dispatch(self, event: FileSystemEvent) -> None:
+            # An exception here would kill watchdog's observer thread.
+            try:
+                watcher._record(event, root)
+            except Exception:
+                logger.exception("hotreload could not record %r", event)
+
+    return _Handler()
