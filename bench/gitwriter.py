@@ -1,15 +1,19 @@
-"""``python -m bench.gitwriter ROOT``: rewrite the branch corpus from outside.
+"""``python -m bench.gitwriter ROOT``: switch the branch corpus from outside.
 
-A branch switch is written by another process (git), not by the process
-that reloads; writing from inside the measured process would make the writer
-compete with the tool's own threads for the GIL. For each version number read
-from stdin, this rewrites all modules the way git does and prints the
-``time.monotonic()`` of the first and the last write (the same clock in every
-process on Linux).
+A branch switch is done by another process, not by the process that reloads:
+this one runs a real ``git checkout`` between prepared branches (one per
+version), or, where git is missing, rewrites the files the way git does. For
+each version number read from stdin it prints the ``time.monotonic()`` at
+which the switch started and the one at which it had finished (the same clock
+in every process on Linux). The git directory lives next to ROOT, not in it,
+so the tools see the module files change and nothing else.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,16 +22,57 @@ from bench import corpus
 from bench.saves import save_git
 
 
+def _git(root: Path, *args: str) -> None:
+    env = dict(os.environ)
+    env.update(
+        GIT_DIR=str(root.parent / "git"),
+        GIT_WORK_TREE=str(root),
+        GIT_CONFIG_GLOBAL=os.devnull,  # no user hooks, signing or filters
+        GIT_CONFIG_NOSYSTEM="1",
+    )
+    subprocess.run(
+        ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost", *args],
+        env=env,
+        cwd=root,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def has_git() -> bool:
+    return shutil.which("git") is not None
+
+
+def prepare(root: Path, versions: int) -> None:
+    """Write version 1 and, with git, commit versions 1..N+1 as branches v1..."""
+    corpus.write_branch(root)
+    if not has_git():
+        return
+    _git(root, "init", "-q", "-b", "v1")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "v1")
+    for version in range(2, versions + 2):
+        _git(root, "checkout", "-q", "-b", f"v{version}", "v1")
+        _write_all(root, version)
+        _git(root, "commit", "-q", "-a", "-m", f"v{version}")
+    _git(root, "checkout", "-q", "v1")
+
+
+def _write_all(root: Path, version: int) -> None:
+    for i in range(corpus.BRANCH_SIZE):
+        path = root / f"{corpus.branch_name(i)}.py"
+        save_git(path, corpus.branch_module(i, version))
+
+
 def main(root: Path) -> None:
+    git = has_git()
     for line in sys.stdin:
         version = int(line)
-        files = [
-            (root / f"{corpus.branch_name(i)}.py", corpus.branch_module(i, version))
-            for i in range(corpus.BRANCH_SIZE)
-        ]
         first = time.monotonic()
-        for path, source in files:  # git writes in index (name) order
-            save_git(path, source)
+        if git:
+            _git(root, "checkout", "-q", f"v{version}")
+        else:
+            _write_all(root, version)
         print(first, time.monotonic(), flush=True)
 
 

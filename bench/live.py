@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import corpus
+from bench.gitwriter import has_git
 from bench.saves import SAVE_STYLES
 from bench.tools import Tool
 
@@ -128,7 +129,7 @@ class _Collector:
 
 
 def branch(tool: Tool, root: Path, params: dict[str, Any]) -> dict[str, Any]:
-    """Rewrite all 500 modules as ``git checkout`` would; time until all applied."""
+    """Switch all 500 modules to a new version; time until all are applied."""
     names = [corpus.branch_name(i) for i in range(corpus.BRANCH_SIZE)]
     tool.start(root, watch=tool.watches)
     modules = tool.import_modules(names)
@@ -170,7 +171,11 @@ def branch(tool: Tool, root: Path, params: dict[str, Any]) -> dict[str, Any]:
     pipe_in.close()
     git.wait()
     tool.stop()
-    return {"runs": runs, "timeout": params["timeout"]}
+    return {
+        "runs": runs,
+        "timeout": params["timeout"],
+        "writer": "git checkout" if has_git() else "unlink + create, in Python",
+    }
 
 
 def _completion_time(events: list[tuple[float, str, int | None]], n: int) -> float:
@@ -204,11 +209,15 @@ def _judge(
         != corpus.branch_total(i, version)
         for i in range(corpus.BRANCH_SIZE)
     )
-    batches = {batch for _, _, batch in events if batch is not None}
+    batches: dict[int, int] = {}  # batch number -> modules, in order
+    for _, _, batch in events:
+        if batch is not None:
+            batches[batch] = batches.get(batch, 0) + 1
     return {
         "events": len(events),
         "distinct": len(position),
         "batches": len(batches) if batches else None,
+        "batch_sizes": list(batches.values()),
         "out_of_order": out_of_order,
         "stale": stale,
         "write": write,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import corpus, startup
+from bench import corpus, gitwriter, startup
 from bench.saves import SAVE_STYLES
 from bench.worker import RESULT_MARK
 
@@ -170,13 +170,18 @@ class Runner:
         }
 
     def branch(self) -> dict[str, Any]:
+        repeats = self.settings.branch_repeats
+
+        def prepare(root: Path) -> None:
+            gitwriter.prepare(root, repeats)
+
         params = {
-            "repeats": self.settings.branch_repeats,
+            "repeats": repeats,
             "timeout": 10.0,
             "quiet": 0.5,
         }
         return {
-            tool: self.worker("branch", tool, corpus.write_branch, params)
+            tool: self.worker("branch", tool, prepare, params)
             for tool in self.tools("hotreload", "jurigged", "ipython")
         }
 
