@@ -37,7 +37,7 @@ from hotreload.roots import (
     validate_root,
     warn_if_world_writable,
 )
-from hotreload.watcher import Change, Watcher
+from hotreload.watcher import Change, Watcher, content_digest
 
 __all__ = ["HISTORY_SIZE", "Reloader"]
 
@@ -120,7 +120,9 @@ class Reloader:
         self._pause_depth = 0
         self._batches = 0
         self._watcher: Watcher | None = None
-        self._seeds: dict[Path, bytes] = {}
+        # File -> content_digest of the version that is live: a change that
+        # brings those bytes back is no reload, however late its event comes.
+        self._live: dict[Path, bytes] = {}
         self._undo: list[Callable[[], None]] = []
 
     # -- lifecycle -----------------------------------------------------------
@@ -141,9 +143,8 @@ class Reloader:
             follow_symlinks=self.follow_symlinks,
             on_root_lost=self._on_root_lost,
         )
-        for path, data in self._seeds.items():
-            watcher.seed(path, data)
-        self._seeds.clear()
+        for path, digest in self._live.items():
+            watcher.seed_digest(path, digest)
         try:
             watcher.start()
         except BaseException:
@@ -244,8 +245,6 @@ class Reloader:
             events = self._run_batch([(name, path, source)], "manual")
             self._record(events)
         self._deliver(events)
-        if self._watcher is not None:
-            self._watcher.seed(path, source)
         return events[0]
 
     def track(self, namespace: object) -> Callable[[], None]:
@@ -403,6 +402,8 @@ class Reloader:
                     if loaded:
                         events.append(self._gone(name, change.path, None, "file"))
                 elif loaded:
+                    if self._is_live(change.path, change.source, name):
+                        continue  # its event raced the first import of these bytes
                     batch.append((name, change.path, change.source))
                 elif name in self._failures:
                     # It failed to import before; the fix may have just landed.
@@ -450,7 +451,10 @@ class Reloader:
         edges = self._graph.begin(name)
         outcome = reload_module(module, source, str(path), require=self.require)
         rebound = 0
+        digest = content_digest(source)
+        self._seed(path, digest)  # the watcher need not hand these bytes over again
         if outcome.ok:
+            self._live[path] = digest
             rebound = self._rebind(name, outcome.replaced)
             self._stale.pop(name, None)
             self._failures.pop(name, None)
@@ -613,11 +617,20 @@ class Reloader:
             data = path.read_bytes()
         except OSError:
             return
+        digest = content_digest(data)
+        self._live[path] = digest
+        self._seed(path, digest)
+
+    def _seed(self, path: Path, digest: bytes) -> None:
         watcher = self._watcher
         if watcher is not None:
-            watcher.seed(path, data)
-        else:
-            self._seeds[path] = data
+            watcher.seed_digest(path, digest)
+
+    def _is_live(self, path: Path, source: bytes, name: str) -> bool:
+        """Whether ``source`` is what ``name`` already runs (and it is healthy)."""
+        if name in self._stale:
+            return False  # back to the live bytes after a failure: say it is fixed
+        return self._live.get(path) == content_digest(source)
 
 
 Reloader.__module__ = "hotreload"

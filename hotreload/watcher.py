@@ -49,6 +49,7 @@ __all__ = [
     "ChangeBatcher",
     "Clock",
     "Watcher",
+    "content_digest",
     "default_polling",
 ]
 
@@ -189,7 +190,8 @@ class ChangeBatcher:
         return f"<ChangeBatcher {len(self)} path(s), {len(self._open)} open>"
 
 
-def _digest(data: bytes) -> bytes:
+def content_digest(data: bytes) -> bytes:
+    """A short hash of a file's bytes: equal digests mean an unchanged file."""
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
@@ -369,8 +371,12 @@ class Watcher:
 
     def seed(self, path: Path, data: bytes) -> None:
         """Declare ``data`` the live content of ``path``: an identical save is no change."""
+        self.seed_digest(path, content_digest(data))
+
+    def seed_digest(self, path: Path, digest: bytes) -> None:
+        """Like :meth:`seed`, given the ``content_digest`` of the live content."""
         with self._cond:
-            self._digests[Path(os.path.abspath(path))] = _digest(data)
+            self._digests[Path(os.path.abspath(path))] = digest
 
     def pending(self) -> list[Path]:
         """Return the paths waiting in the batcher, in order of first arrival."""
@@ -564,7 +570,7 @@ class Watcher:
             # Forget it, so re-creating it with the same bytes counts.
             del self._digests[path]
         else:
-            digest = _digest(data)
+            digest = content_digest(data)
             if digest == known:
                 return None  # same bytes: an editor writing twice, `touch`
             self._digests[path] = digest

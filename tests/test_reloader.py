@@ -20,6 +20,7 @@ import pytest
 
 from hotreload import Reloader, ReloadError, ReloadEvent
 from hotreload.errors import HotreloadWarning, RootError, UnknownModuleError
+from hotreload.watcher import Change
 from tests.conftest import Mods, write_atomic, write_in_place
 
 TIMEOUT = 10
@@ -128,6 +129,31 @@ def test_same_bytes_save_is_not_a_reload(mods, started):
     write_in_place(path, "V = 1\n")
     path.touch()
     barrier(started, mods)
+
+
+def test_late_change_with_the_imported_bytes_is_not_a_reload(mods):
+    # The watcher can read a new file before its first import and hand the
+    # change over after it: those bytes are what runs, so there is no reload.
+    name = mods.name("mod")
+    path = mods.write(name, "V = 1\n")
+    with Reloader(mods.root, apply="manual") as rl:
+        importlib.import_module(name)
+        rl._on_batch([Change(path, mods.root, path.read_bytes())])
+        assert rl.apply_pending() == []
+        rl._on_batch([Change(path, mods.root, b"V = 2\n")])
+        [event] = rl.apply_pending()
+        assert event.ok and sys.modules[name].V == 2
+
+
+def test_reverting_a_broken_save_reloads_and_clears_the_failure(mods, started):
+    name = mods.name("mod")
+    path = mods.write(name, "V = 1\n")
+    importlib.import_module(name)
+    write_atomic(path, "V = (\n")
+    assert not next_event(started, name).ok
+    write_atomic(path, "V = 1\n")  # the live bytes again
+    event = next_event(started, name)
+    assert event.ok and event.updated == ()
 
 
 def test_temp_files_and_excluded_paths_are_never_executed(mods):
