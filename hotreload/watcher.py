@@ -17,7 +17,11 @@ How each save style shows up (watchdog 7, inotify):
   ``moved(x.py___jb_tmp___ -> x.py)``, the old file deleted.
 
 Each lands as exactly one :class:`Change` with the final bytes. On inotify a
-file reported ``modified`` is not read before its ``closed``. Reading guards
+file reported ``modified`` is not read before its ``closed``, and a save
+that has ended (closed, or renamed into place) waits only a short settle
+when it is the only file changing; a file renamed away or deleted (the first
+half of the vim and JetBrains saves) and a change of several files wait the
+whole debounce. Reading guards
 against what events cannot show: the file changing during the read, a change
 within the quiet period whose event is still on its way, the empty file an
 in-place save shows while it truncates, and (inotify) events queued before
@@ -58,6 +62,8 @@ logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 _KINDS: Final = frozenset({"created", "modified", "closed", "moved", "deleted"})
 
+#: The settle period of one finished save, as a share of the debounce (see ``start``).
+SETTLE_SHARE: Final = 0.2
 #: Seconds between two snapshots of a polling observer (watchdog's default is 1 s).
 POLL_INTERVAL: Final = 0.1
 #: Seconds a file reported as being written may stay open before it is read anyway.
@@ -117,6 +123,9 @@ class ChangeBatcher:
         close_timeout: seconds a path added with ``complete=False`` may hold
             the batch back without a ``closed`` call, counted from its latest
             such ``add``; a writer that went silent that long is done or dead.
+        settle: the shorter quiet period of a batch that holds one path
+            whose latest event ended a save (``add(path, final=True)``);
+            ``debounce`` if not given.
     """
 
     def __init__(
@@ -125,17 +134,21 @@ class ChangeBatcher:
         clock: Clock = time.monotonic,
         *,
         close_timeout: float = 1.0,
+        settle: float | None = None,
     ) -> None:
-        if debounce < 0 or close_timeout < 0:
-            raise ValueError("debounce and close_timeout must be >= 0")
+        settle = debounce if settle is None else min(settle, debounce)
+        if debounce < 0 or close_timeout < 0 or settle < 0:
+            raise ValueError("debounce, close_timeout and settle must be >= 0")
         self.debounce: Final = debounce
         self.close_timeout: Final = close_timeout
+        self.settle: Final = settle
         self._clock = clock
-        self._paths: dict[Path, None] = {}  # insertion order = first arrival
+        # Insertion order = first arrival; the value: did its latest event end a save?
+        self._paths: dict[Path, bool] = {}
         self._open: dict[Path, float] = {}  # path -> time of its latest open add
         self._last = 0.0
 
-    def add(self, path: Path, *, complete: bool = True) -> None:
+    def add(self, path: Path, *, complete: bool = True, final: bool = False) -> None:
         """Record a change of ``path``; restart the quiet period.
 
         Args:
@@ -143,9 +156,14 @@ class ChangeBatcher:
             complete: False if the writer may still hold the file open (a
                 ``modified`` event on a backend that reports closes): the
                 batch then waits for :meth:`closed` or ``close_timeout``.
+            final: True if this event ends a save: the writer closed the
+                file, or renamed a finished file onto it. A lone final change
+                is ready after ``settle``; anything else (a file renamed away
+                or deleted, which vim and JetBrains do half-way through a
+                save, or several files changing together) waits ``debounce``.
         """
         now = self._clock()
-        self._paths.setdefault(path, None)
+        self._paths[path] = final
         self._last = now
         if not complete:
             self._open[path] = now
@@ -162,7 +180,10 @@ class ChangeBatcher:
         """Return seconds until the batch may be taken (0 if now), None if empty."""
         if not self._paths:
             return None
-        ready = self._last + self.debounce
+        quiet = self.debounce
+        if len(self._paths) == 1 and next(iter(self._paths.values())):
+            quiet = self.settle
+        ready = self._last + quiet
         for since in self._open.values():
             ready = max(ready, since + self.close_timeout)
         return max(0.0, ready - self._clock())
@@ -320,17 +341,24 @@ class Watcher:
             # its write). Requiring one more full poll interval of quiet means
             # the next snapshot has seen the rest of the save before we read.
             quiet = max(quiet, 2 * float(observer.timeout))
+        # Only inotify reports IN_CLOSE_WRITE; elsewhere "modified" must count
+        # as complete and the read is re-checked instead.
+        reports_close = backend == "inotify"
+        # There, a lone save that has ended (closed, or renamed into place)
+        # need not wait out the whole debounce: a short settle still joins
+        # the other files of a multi-file change, whose events come in a rush.
+        settle = quiet * SETTLE_SHARE if reports_close else quiet
         thread = threading.Thread(
             target=self._run, name="hotreload-watcher", daemon=True
         )
         with self._cond:
             self._batcher = ChangeBatcher(
-                quiet, self._clock, close_timeout=CLOSE_TIMEOUT
+                quiet, self._clock, close_timeout=CLOSE_TIMEOUT, settle=settle
             )
-            self._quiet_ns = int(quiet * 1e9)
-            # Only inotify reports IN_CLOSE_WRITE; elsewhere "modified" must
-            # count as complete and the read is re-checked instead.
-            self._reports_close = backend == "inotify"
+            # inotify needs no timestamp check: the echoes of our own reads
+            # prove that every earlier write's events are in (_await_echoes).
+            self._quiet_ns = 0 if reports_close else int(quiet * 1e9)
+            self._reports_close = reports_close
             self._stopping = False
             self._lost_seen.clear()
             self._observer, self._thread, self._backend = observer, thread, backend
@@ -444,7 +472,7 @@ class Watcher:
                 # IN_CLOSE_WRITE: the writer is done. A close alone (an open
                 # for writing with no write) still counts: the hash decides.
                 batcher.closed(src)
-                batcher.add(src)
+                batcher.add(src, final=True)
             elif kind in ("moved", "deleted"):
                 # The source of a move may be the module itself: vim and
                 # JetBrains rename the original away before writing anew.
@@ -452,7 +480,7 @@ class Watcher:
                 batcher.add(src)
         if kind == "moved" and dest is not None:
             batcher.discard_open(dest)  # a rename delivers a complete file
-            batcher.add(dest)
+            batcher.add(dest, final=True)
 
     def _dir_gone(self, directory: Path) -> None:
         if directory in self._roots:

@@ -151,6 +151,53 @@ def test_take_clears_open_state(batcher: ChangeBatcher, clock: FakeClock) -> Non
     assert batcher.take() == [A]
 
 
+@pytest.fixture
+def settling(clock: FakeClock) -> ChangeBatcher:
+    return ChangeBatcher(debounce=0.02, clock=clock, close_timeout=1.0, settle=0.004)
+
+
+def test_a_lone_finished_save_waits_only_the_settle(
+    settling: ChangeBatcher, clock: FakeClock
+) -> None:
+    settling.add(A, complete=False)  # modified: the writer is at work
+    clock.advance(0.001)
+    settling.closed(A)
+    settling.add(A, final=True)  # IN_CLOSE_WRITE ends the save
+    assert settling.due() == pytest.approx(0.004)
+    clock.advance(0.004)
+    assert settling.take() == [A]
+
+
+def test_a_file_renamed_away_waits_the_whole_debounce(
+    settling: ChangeBatcher, clock: FakeClock
+) -> None:
+    # vim and JetBrains rename the module away before the new one lands.
+    settling.add(A)
+    assert settling.due() == pytest.approx(0.02)
+    clock.advance(0.003)
+    settling.add(A, final=True)  # the new file renamed or closed in place
+    assert settling.due() == pytest.approx(0.004)
+    settling.add(A)  # and away again: back to the whole debounce
+    assert settling.due() == pytest.approx(0.02)
+
+
+def test_several_files_wait_the_whole_debounce(
+    settling: ChangeBatcher, clock: FakeClock
+) -> None:
+    settling.add(A, final=True)
+    clock.advance(0.003)
+    settling.add(B, final=True)  # a multi-file change: keep them together
+    assert settling.due() == pytest.approx(0.02)
+    clock.advance(0.02)
+    assert settling.take() == [A, B]
+
+
+def test_settle_never_exceeds_the_debounce(clock: FakeClock) -> None:
+    batcher = ChangeBatcher(0.01, clock, settle=0.5)
+    assert batcher.settle == 0.01
+    assert ChangeBatcher(0.01, clock).settle == 0.01  # default: no fast path
+
+
 def test_zero_debounce_is_due_at_once(clock: FakeClock) -> None:
     batcher = ChangeBatcher(0, clock)
     batcher.add(A)
