@@ -72,6 +72,8 @@ CLOSE_TIMEOUT: Final = 1.0
 ROOT_CHECK_INTERVAL: Final = 1.0
 #: Seconds to wait for the inotify close events of our own reads (see ``_await_echoes``).
 ECHO_TIMEOUT: Final = 0.5
+#: Seconds a batch may be held back because more files keep changing.
+BURST_LIMIT: Final = 2.0
 #: Seconds ``stop()`` waits for each thread.
 JOIN_TIMEOUT: Final = 5.0
 
@@ -167,6 +169,16 @@ class ChangeBatcher:
         self._last = now
         if not complete:
             self._open[path] = now
+
+    def put_back(self, paths: Sequence[Path]) -> None:
+        """Return taken ``paths`` to the front of the batch, in their order.
+
+        For a batch that turned out to be part of a larger change still
+        arriving: it waits for the rest, under the quiet period running now.
+        """
+        merged = dict.fromkeys(paths, False)
+        merged.update(self._paths)
+        self._paths = merged
 
     def closed(self, path: Path) -> None:
         """The writer closed ``path``: its content is complete."""
@@ -303,6 +315,7 @@ class Watcher:
         self._lost_seen: set[Path] = set()
         self._root_ids: dict[Path, tuple[int, int]] = {}
         self._reports_close = False
+        self._burst_start: float | None = None  # see _burst_goes_on
         self._stopping = False
         self._observer: BaseObserver | None = None
         self._thread: threading.Thread | None = None
@@ -555,9 +568,32 @@ class Watcher:
             self._await_echoes([path for path, data in read if data is not None])
             for path in paths:
                 self._echoes.pop(path, None)
+            if self._burst_goes_on(paths):
+                self._batcher.put_back(paths)
+                return []
+            self._burst_start = None
             return [
                 change for path, data in read if (change := self._fresh(path, data))
             ]
+
+    def _burst_goes_on(self, taken: list[Path]) -> bool:
+        """Whether files outside ``taken`` changed while it was read (holding the lock).
+
+        A branch switch writes hundreds of files, and the observer, slowed by
+        the very events it reports, can fall quiet for longer than the
+        debounce half-way through. Once the echoes are back, any other
+        module recorded meanwhile belongs to the same change: the batch goes
+        back and waits for them, so the switch still lands as one batch
+        (up to ``BURST_LIMIT`` seconds, for a writer that never stops).
+        """
+        if len(self._batcher) == 0 or not self._reports_close:
+            return False
+        if all(path in taken for path in self._batcher):
+            return False  # only our own files again: _fresh re-queues them
+        now = self._clock()
+        if self._burst_start is None:
+            self._burst_start = now
+        return now - self._burst_start < BURST_LIMIT
 
     def _await_echoes(self, opened: list[Path]) -> None:
         """Wait (holding the lock) until our reads' IN_CLOSE_NOWRITE come back.

@@ -215,3 +215,19 @@ def test_repr_counts_paths(batcher: ChangeBatcher) -> None:
     batcher.add(A, complete=False)
     batcher.add(B)
     assert repr(batcher) == "<ChangeBatcher 2 path(s), 1 open>"
+
+
+def test_put_back_returns_paths_to_the_front(
+    batcher: ChangeBatcher, clock: FakeClock
+) -> None:
+    batcher.add(A)
+    batcher.add(B)
+    clock.advance(0.02)
+    taken = batcher.take()
+    batcher.add(C)  # arrived while A and B were read
+    batcher.add(B)
+    batcher.put_back(taken)
+    assert list(batcher) == [A, B, C]
+    assert batcher.due() == pytest.approx(0.02)  # the quiet period C started
+    clock.advance(0.02)
+    assert batcher.take() == [A, B, C]

@@ -670,3 +670,27 @@ def test_a_file_changing_while_read_is_read_again(
     write_atomic(root / "x.py", data)
     assert rec.until(root / "x.py") == [Change(root / "x.py", root, data)]
     assert rec.barrier(root) == []
+
+
+def test_a_module_changing_during_the_read_joins_the_batch(
+    root: Path, rec: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A branch switch whose events pause for longer than the debounce: the
+    # files recorded while the first part is read belong to the same batch.
+    real_read = watcher_module._read_stable
+    x, y = root / "x.py", root / "y.py"
+    later = version()
+
+    def read(path: Path, quiet_ns: int) -> bytes:
+        if path == x and not y.exists():
+            write_atomic(y, later)  # its events come before our read's echo
+        return real_read(path, quiet_ns)
+
+    monkeypatch.setattr(watcher_module, "_read_stable", read)
+    with Watcher([root], rec.on_batch, debounce=0.01) as watcher:
+        if watcher.backend != "inotify":
+            pytest.skip("only inotify reports the echoes of our reads")
+        data = version()
+        write_atomic(x, data)
+        batch = rec.batches.get(timeout=TIMEOUT)
+    assert batch == [Change(x, root, data), Change(y, root, later)]
