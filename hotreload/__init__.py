@@ -2,20 +2,45 @@
 
 Only the names in ``__all__`` are a compatibility promise; every submodule is
 an implementation detail.
+
+The names load on first use (PEP 562), so ``import hotreload`` costs next to
+nothing in a program that may never start a reloader; ``from hotreload
+import Reloader`` loads the reloader itself, and its watcher and engine load
+when it starts.
 """
 
 from __future__ import annotations
 
-from hotreload.errors import ReloadError
-from hotreload.events import ReloadEvent
-from hotreload.reloader import Reloader
+import importlib
+
+# typing would cost more than this whole module; mypy treats the name alike.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hotreload.errors import ReloadError
+    from hotreload.events import ReloadEvent
+    from hotreload.reloader import Reloader
 
 __all__ = ["ReloadError", "ReloadEvent", "Reloader", "__version__"]
 
+_HOMES = {
+    "ReloadError": "hotreload.errors",
+    "ReloadEvent": "hotreload.events",
+    "Reloader": "hotreload.reloader",
+}
 
-def __getattr__(name: str) -> str:
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is not None:
+        value = getattr(importlib.import_module(home), name)
+        globals()[name] = value  # looked up once
+        return value
     if name == "__version__":
         from importlib.metadata import version
 
         return version("hotreload")
     raise AttributeError(f"module 'hotreload' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

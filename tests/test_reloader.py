@@ -379,6 +379,10 @@ def test_import_has_no_side_effects():
         "import hotreload\n"
         "assert sys.meta_path == meta and sys.path == path\n"
         "assert builtins.__import__ is imp and threading.active_count() == 1\n"
+        "loaded = [m for m in sys.modules if m.startswith('hotreload.')]\n"
+        "assert loaded == [], loaded  # the names load on first use\n"
+        "from hotreload import Reloader, ReloadError, ReloadEvent\n"
+        "assert Reloader.__name__ == 'Reloader' and 'Reloader' in dir(hotreload)\n"
         "heavy = {'watchdog', 'prompt_toolkit', 'pygments'} & set(sys.modules)\n"
         "print(sorted(heavy))\n"
     )
