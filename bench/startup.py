@@ -129,6 +129,7 @@ def run(workdir: Path, runs: int, prompt_runs: int) -> dict[str, Any]:
     commands = {
         "bare": [py, "-c", "pass"],
         "import hotreload": [py, "-c", "import hotreload"],
+        "from hotreload import Reloader": [py, "-c", "from hotreload import Reloader"],
         "import jurigged": [py, "-c", "import jurigged"],
         "import IPython": [py, "-c", "import IPython"],
         "hotreload --version": [str(BIN / "hotreload"), "--version"],
