@@ -438,6 +438,10 @@ class _Transaction:
             dict_cell.cell_contents = vars(old)  # 3.12+ annotation scopes
         as_type_would(ns)
         self._update_class(old, ns)
+        # What type.__new__ would do last: a base's __init_subclass__ sets up
+        # the class (Generic's __parameters__, plugin registries). mypy accepts
+        # only a class name as super()'s first argument.
+        super(old, old).__init_subclass__(**kwds)  # type: ignore[arg-type]
         return old
 
     def _graft(self, old: type, new: type) -> type:

@@ -541,6 +541,33 @@ def test_enum_is_replaced_without_touching_old_members(mods, rl):
     assert any("Color" in w for w in event.warnings)
 
 
+def test_init_subclass_runs_for_kept_classes(mods, rl):
+    src = """
+from typing import Generic, TypeVar
+T = TypeVar("T")
+class Plugin:
+    found = []
+    def __init_subclass__(cls, kind="plain", **kw):
+        super().__init_subclass__(**kw)
+        cls.kind = kind
+        Plugin.found.append(cls.__name__)
+class Upper(Plugin, kind="upper"):
+    def run(self):
+        return VERSION
+class Box(Generic[T]):
+    def get(self):
+        return VERSION
+VERSION = 1
+"""
+    name, m = load(mods, rl, "m", src)
+    upper, box = m.Upper(), m.Box()
+    event = edit(mods, rl, name, src.replace("VERSION = 1", "VERSION = 2"))
+    assert event.ok
+    assert m.Plugin.found == ["Upper"] and m.Upper.kind == "upper"
+    assert upper.run() == 2 and isinstance(upper, m.Upper)
+    assert m.Box[int]().get() == 2 and box.get() == 2  # Generic's __parameters__
+
+
 def test_slotted_class_keeps_instances(mods, rl):
     src = """
         class P:
