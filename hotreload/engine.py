@@ -19,7 +19,7 @@ import linecache
 import threading
 import traceback
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -407,9 +407,11 @@ class _Transaction:
     ) -> Any:
         """``__build_class__`` for this module's class statements."""
         old = self.old_class(func.__qualname__)
-        if old is None or isinstance(old, enum.EnumType):
+        if old is None:
             return original(func, name, *bases, **kwds)
         self.used_classes.add(id(old))
+        if isinstance(old, enum.EnumType):
+            return self._graft_enum(old, original(func, name, *bases, **kwds))
         resolved = types.resolve_bases(bases)
         meta = kwds.pop("metaclass", None)
         if meta is None:
@@ -457,6 +459,36 @@ class _Transaction:
         self.kept[id(new)] = old
         self.seen.append(new)
         self._update_class(old, dict(vars(new)), new)
+        return old
+
+    def _graft_enum(self, old: enum.EnumType, new: Any) -> Any:
+        """Keep an enum whose members stay the same; move its methods into it.
+
+        The members are the enum's instances, held everywhere (``if color is
+        Color.RED``), so when the new version has the same names with the
+        same values, the old class and its members stay and only behaviour
+        (methods, properties, class and static methods) moves over. Other
+        changes replace the enum, and the old members stay members of the old
+        one, since mixing two member sets would break both.
+        """
+        reason = ""
+        if not isinstance(new, enum.EnumType) or type(old) is not type(new):
+            reason = "its metaclass changed"
+        elif layout_change(old, new.__bases__, vars(new).get("__slots__")):
+            reason = "its bases changed"
+        elif _members(old) != _members(new):
+            reason = "its members changed"
+        if reason:
+            self._note_replaced_class(old, new, old.__qualname__, reason)
+            return new
+        members: Mapping[str, enum.Enum] = old.__members__
+        ns = {k: v for k, v in vars(old).items() if not _enum_behaviour(k, v, members)}
+        ns.update(
+            (k, v) for k, v in vars(new).items() if _enum_behaviour(k, v, members)
+        )
+        self.kept[id(new)] = old
+        self.seen.append(new)
+        self._update_class(old, ns, new)
         return old
 
     def _update_class(
@@ -532,6 +564,33 @@ class _Transaction:
             self.warnings.append(
                 f"{stuck} instance(s) keep their old class: its layout changed"
             )
+
+
+def _members(cls: enum.EnumType) -> dict[str, object]:
+    members: Mapping[str, enum.Enum] = cls.__members__
+    return {name: member._value_ for name, member in members.items()}
+
+
+_BEHAVIOUR: Final = (
+    types.FunctionType,
+    staticmethod,
+    classmethod,
+    property,
+    types.DynamicClassAttribute,  # enum.property
+)
+
+
+def _enum_behaviour(key: str, value: object, members: Mapping[str, object]) -> bool:
+    """Whether an enum's class dict entry is code the user wrote in its body.
+
+    Members and the machinery ``EnumType`` sets up (``_member_map_`` and the
+    other ``_sunder_`` names, its own ``__new__``) are not.
+    """
+    if key in members or key == "__new__":
+        return False
+    if key.startswith("_") and key.endswith("_") and not _is_dunder(key):
+        return False
+    return isinstance(value, _BEHAVIOUR)
 
 
 # -- the __build_class__ hook, shared by all reloads in the process ---------

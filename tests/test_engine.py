@@ -541,6 +541,30 @@ def test_enum_is_replaced_without_touching_old_members(mods, rl):
     assert any("Color" in w for w in event.warnings)
 
 
+def test_enum_with_the_same_members_keeps_them_and_runs_new_methods(mods, rl):
+    src = """
+import enum
+class Color(enum.Enum):
+    RED = 1
+    GREEN = 2
+    def label(self):
+        return "v1 " + self.name
+    @property
+    def low(self):
+        return "v1 " + self.name.lower()
+    @classmethod
+    def default(cls):
+        return cls.RED
+"""
+    name, m = load(mods, rl, "m", src)
+    red = m.Color.RED
+    event = edit(mods, rl, name, src.replace('"v1', '"v2'))
+    assert event.ok and event.warnings == ()
+    assert red is m.Color.RED and m.Color(1) is red and m.Color.default() is red
+    assert red.label() == "v2 RED" and red.low == "v2 red"
+    assert list(m.Color) == [m.Color.RED, m.Color.GREEN]
+
+
 def test_init_subclass_runs_for_kept_classes(mods, rl):
     src = """
 from typing import Generic, TypeVar
