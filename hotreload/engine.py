@@ -49,6 +49,7 @@ __all__ = [
     "KEEP",
     "Outcome",
     "format_user_traceback",
+    "is_interrupt",
     "reload_module",
 ]
 
@@ -118,9 +119,23 @@ def reload_module(
         )
     try:
         code = compile(source, filename, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as exc:
+    except Exception as exc:  # SyntaxError; ValueError (NUL bytes); RecursionError
         return _failed(exc)
     return _Transaction(module, code, require).run()
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc``, raised by user code, must pass through hotreload.
+
+    Only Ctrl-C on the main thread does: the user is interrupting whatever
+    runs there. Anything else a module raises, ``SystemExit`` included (a
+    stray ``sys.exit()`` at import), is that version's failure; raised on the
+    watcher's thread it would end the thread and every later reload.
+    """
+    return (
+        isinstance(exc, KeyboardInterrupt)
+        and threading.current_thread() is threading.main_thread()
+    )
 
 
 def _is_dunder(name: str) -> bool:
@@ -175,7 +190,9 @@ class _Transaction:
         if callable(hook):
             try:
                 hook()
-            except Exception as exc:
+            except BaseException as exc:
+                if is_interrupt(exc):
+                    raise
                 return _failed(exc, [f"{BEFORE} raised; nothing was changed"])
             before_ran = True
         self.snapshot = dict(self.live)
@@ -189,8 +206,8 @@ class _Transaction:
                     f"the old version's {BEFORE} already ran; the old version "
                     "stays live and may need restarting what it stopped"
                 )
-            if not isinstance(exc, Exception):
-                raise  # KeyboardInterrupt, SystemExit: rolled back, then passed on
+            if is_interrupt(exc):
+                raise  # rolled back, then passed on to the user's Ctrl-C
             return _failed(exc, warnings)
         linecache.checkcache(self.live.get("__file__"))
         return outcome

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Final, Literal
 
-from hotreload.engine import format_user_traceback, reload_module
+from hotreload.engine import format_user_traceback, is_interrupt, reload_module
 from hotreload.errors import RejectedError, UnknownModuleError
 from hotreload.events import ReloadEvent, Trigger
 from hotreload.filters import PathFilter
@@ -527,7 +527,9 @@ class Reloader:
         start = time.perf_counter()
         try:
             module = importlib.import_module(name)
-        except Exception as exc:
+        except BaseException as exc:
+            if is_interrupt(exc):
+                raise
             event = ReloadEvent(
                 module=name,
                 path=path,

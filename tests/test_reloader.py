@@ -311,6 +311,19 @@ def test_deleted_root_is_reported_and_modules_stay(tmp_path, monkeypatch, caplog
         sys.modules.pop("hr_gone_mod", None)
 
 
+def test_sys_exit_in_a_module_is_a_failure_and_the_watcher_goes_on(mods, started):
+    name = mods.name("m")
+    path = mods.write(name, "V = 1\n")
+    mods.write(mods.name("script"), "import sys\nsys.exit('no __main__ guard')\n")
+    [failure] = started.import_all()
+    assert isinstance(failure.error, SystemExit)
+    write_atomic(path, "import sys\nsys.exit(3)\n")
+    event = next_event(started, name)
+    assert not event.ok and isinstance(event.error, SystemExit)
+    assert sys.modules[name].V == 1
+    barrier(started, mods)  # the watcher thread survived
+
+
 def test_broken_module_loads_once_fixed(mods, started):
     name = mods.name("m")
     mods.write(name, "raise ImportError('not yet')\n")
