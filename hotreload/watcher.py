@@ -308,7 +308,7 @@ class Watcher:
         # Everything below is guarded by self._cond.
         self._batcher = ChangeBatcher(debounce, clock, close_timeout=CLOSE_TIMEOUT)
         self._digests: dict[Path, bytes] = {}  # last bytes seen or seeded, hashed
-        self._empty_retried: set[Path] = set()  # see _fresh
+        self._retried: set[Path] = set()  # empty or missing, read again (_fresh)
         self._echoes: dict[Path, int] = {}  # paths being read -> closes seen since
         self._quiet_ns = 0  # the batcher's debounce, for _read_stable
         self._lost: list[Path] = []  # roots lost, not yet reported
@@ -476,8 +476,8 @@ class Watcher:
 
     def _file_event(self, kind: str, src: Path | None, dest: Path | None) -> None:
         batcher = self._batcher
-        # A real event ends the "read an empty file once more" grace (_fresh).
-        self._empty_retried.difference_update((src, dest))
+        # A real event ends the "read once more" grace of _fresh.
+        self._retried.difference_update((src, dest))
         if src is not None:
             if kind in ("created", "modified"):
                 batcher.add(src, complete=not self._reports_close)
@@ -618,16 +618,20 @@ class Watcher:
         """The change to hand out for what was read, if any (holding the lock)."""
         if path in self._batcher:
             return None  # a newer event came meanwhile: the next batch reads it
-        if data == b"" and path not in self._empty_retried:
+        known = self._digests.get(path)
+        looks_gone = data is None and known is not None
+        if (data == b"" or looks_gone) and path not in self._retried:
             # An in-place save truncates first. ext4 shows the empty file
             # before it updates ctime and before it queues IN_MODIFY, so
-            # nothing tells that window from a file emptied on purpose:
-            # look once more after another quiet period.
-            self._empty_retried.add(path)
+            # nothing tells that window from a file emptied on purpose.
+            # Likewise a module read between vim's or JetBrains' rename
+            # away and the new file's arrival looks deleted, and a read
+            # leaves no echo to wait for. Look once more after another
+            # quiet period.
+            self._retried.add(path)
             self._batcher.add(path)
             return None
-        self._empty_retried.discard(path)
-        known = self._digests.get(path)
+        self._retried.discard(path)
         if data is None:
             if known is None:
                 return None  # a temp file that came and went

@@ -694,3 +694,28 @@ def test_a_module_changing_during_the_read_joins_the_batch(
         write_atomic(x, data)
         batch = rec.batches.get(timeout=TIMEOUT)
     assert batch == [Change(x, root, data), Change(y, root, later)]
+
+
+def test_a_module_read_half_way_through_a_vim_save_is_not_deleted(
+    root: Path, rec: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_read = watcher_module._read_stable
+    x, backup = root / "x.py", root / "x.py~"
+    final = version()
+
+    def read(path: Path, quiet_ns: int) -> bytes:
+        if path != x or backup.exists():
+            return real_read(path, quiet_ns)
+        os.replace(x, backup)  # vim renames the module away...
+        try:
+            return real_read(path, quiet_ns)  # ...we look just then...
+        finally:
+            x.write_bytes(final)  # ...and the new file lands
+
+    monkeypatch.setattr(watcher_module, "_read_stable", read)
+    first = version()
+    x.write_bytes(first)
+    with Watcher([root], rec.on_batch) as watcher:
+        watcher.seed(x, first)
+        write_atomic(x, version())
+        assert rec.until(x) == [Change(x, root, final)]
