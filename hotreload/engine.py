@@ -16,6 +16,8 @@ import builtins
 import enum
 import functools
 import linecache
+import os
+import sys
 import threading
 import traceback
 import types
@@ -218,9 +220,12 @@ class _Transaction:
         # Names the new version never binds go before it runs, so that its
         # import-time code cannot use a value only the old version defined.
         # Everything else stays readable by other threads throughout.
-        for key in snapshot:
-            if key not in _IMPORT_DUNDERS and key not in stored:
-                del live[key]
+        for key, value in snapshot.items():
+            if key in _IMPORT_DUNDERS or key in stored:
+                continue
+            if self._is_submodule(key, value):
+                continue  # set by the import system, which will not set it again
+            del live[key]
         if "__annotations__" in live:
             del live["__annotations__"]  # re-created by the new body, not merged
         live.setdefault("__doc__", None)
@@ -237,6 +242,14 @@ class _Transaction:
         if self.migrations:
             self._migrate_instances()
         return outcome
+
+    def _is_submodule(self, key: str, value: object) -> bool:
+        """Whether ``key`` is a package's attribute for its loaded submodule."""
+        return (
+            isinstance(value, types.ModuleType)
+            and value.__name__ == f"{self.name}.{key}"
+            and sys.modules.get(value.__name__) is value
+        )
 
     def _keep_state(self) -> None:
         keep = self.live.get(KEEP, ())

@@ -488,6 +488,17 @@ def test_replaced_objects_can_be_collected(mods, rl):
     assert ref() is None
 
 
+def test_package_reload_keeps_its_submodules(mods, rl):
+    pkg = mods.name("pkg")
+    mods.write(pkg, "VERSION = 1\n", package=True)
+    mods.write(f"{pkg}.core", "def go():\n    return 'go'\n")
+    package = importlib.import_module(f"{pkg}.core") and sys.modules[pkg]
+    mods.write(pkg, "VERSION = 2\n", package=True)
+    event = rl.reload(pkg)
+    assert event.ok and event.removed == ()
+    assert package.VERSION == 2 and package.core.go() == "go"
+
+
 def test_module_identity_is_kept(mods, rl):
     name, m = load(mods, rl, "m", "V = 1\n")
     assert edit(mods, rl, name, "V = 2\n").ok
