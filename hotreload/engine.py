@@ -15,6 +15,7 @@ from __future__ import annotations
 import builtins
 import enum
 import functools
+import importlib
 import linecache
 import os
 import sys
@@ -73,7 +74,9 @@ _IMPORT_DUNDERS: Final = frozenset(
         "__cached__",
     }
 )
-_PACKAGE_DIR: Final = str(Path(__file__).resolve().parent)
+_PACKAGE_DIR: Final = str(Path(__file__).resolve().parent) + os.sep
+# Where frames of hotreload and of the import system come from.
+_MACHINERY: Final = (_PACKAGE_DIR, "<frozen importlib._", importlib.__file__ or "?")
 
 
 class CannotPatch(Exception):
@@ -145,11 +148,25 @@ def _is_dunder(name: str) -> bool:
 
 
 def format_user_traceback(exc: BaseException) -> str:
-    """Format ``exc`` with hotreload's own frames trimmed from the top."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        tb = tb.tb_next
-    return "".join(traceback.format_exception(type(exc), exc, tb))
+    """Format ``exc`` with only the user's frames.
+
+    User code runs through hotreload (a class statement goes through the
+    engine's hook, a first import through its loader) and through the import
+    system; neither is where the error is.
+    """
+    report = traceback.TracebackException.from_exception(exc)
+    seen: set[int] = set()
+    pending = [report]
+    while pending:
+        part = pending.pop()
+        if id(part) in seen:
+            continue
+        seen.add(id(part))
+        part.stack = traceback.StackSummary.from_list(
+            [f for f in part.stack if not f.filename.startswith(_MACHINERY)]
+        )
+        pending += [p for p in (part.__cause__, part.__context__) if p is not None]
+    return "".join(report.format())
 
 
 def _failed(exc: BaseException, warnings: list[str] | None = None) -> Outcome:

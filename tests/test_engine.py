@@ -51,6 +51,26 @@ def test_syntax_error_keeps_module_and_points_at_the_line(mods, rl):
     assert m.X == 1 and m.f is f and f() == "v1"
 
 
+def test_error_in_a_class_body_points_at_the_user_only(mods, rl):
+    name, m = load(mods, rl, "m", "class A:\n    x = 1\n")
+    event = edit(mods, rl, name, "class A:\n    x = undefined\n")
+    assert not event.ok and isinstance(event.error, NameError)
+    assert f'{name}.py", line 2, in A' in event.traceback
+    assert "hotreload" not in event.traceback.replace(str(mods.root), "")
+
+
+def test_first_import_failure_shows_no_import_machinery(mods, rl):
+    name = mods.name("m")
+    mods.write(name, "X = 1\nraise RuntimeError('boom')\n")
+    [failure] = rl.import_all()
+    lines = failure.traceback.splitlines()
+    assert lines[1:] == [
+        f'  File "{mods.root / name}.py", line 2, in <module>',
+        "    raise RuntimeError('boom')",
+        "RuntimeError: boom",
+    ]
+
+
 def test_exception_at_import_leaks_nothing_and_keeps_classes(mods, rl):
     src = """
         class K:
