@@ -279,7 +279,13 @@ class _Transaction:
     def _patch(self) -> Outcome:
         live, snapshot = self.live, self.snapshot
         outcome = Outcome(ok=True)
-        for key, new in list(live.items()):
+        # Definitions first, then aliases: with `f = bar` now, `bar` must be
+        # matched with the old `bar` before `f` (the old `foo`) meets it.
+        items = sorted(
+            live.items(),
+            key=lambda item: getattr(item[1], "__qualname__", None) != item[0],
+        )
+        for key, new in items:
             if key in _IMPORT_DUNDERS:
                 continue
             old = snapshot.get(key, MISSING)
@@ -299,7 +305,12 @@ class _Transaction:
         outcome.removed = [
             k for k in snapshot if k not in live and k not in _IMPORT_DUNDERS
         ]
-        outcome.updated = list(dict.fromkeys(self.updated))
+        # Reported in the module's order, whatever order they were merged in.
+        position = {key: n for n, key in enumerate(live)}
+        outcome.updated = sorted(
+            dict.fromkeys(self.updated),
+            key=lambda name: position.get(name.partition(".")[0], len(position)),
+        )
         outcome.warnings = self.warnings
         return outcome
 

@@ -285,6 +285,18 @@ def test_rebinding_a_name_never_rewrites_the_old_target(mods, rl):
     assert foo() == "foo" and m.f is m.bar and m.foo is foo
 
 
+def test_a_name_rebound_to_a_function_defined_after_it_keeps_that_function(
+    mods, rl
+):
+    src = "def foo():\n    return 'foo1'\nf = foo\ndef bar():\n    return 'bar1'\n"
+    name, m = load(mods, rl, "m", src)
+    callbacks = [m.bar]
+    new = "def foo():\n    return 'foo2'\ndef bar():\n    return 'bar2'\nf = bar\n"
+    event = edit(mods, rl, name, new)
+    assert event.ok and event.warnings == ()
+    assert m.bar is callbacks[0] and callbacks[0]() == "bar2" and m.f is m.bar
+
+
 def test_name_becoming_an_import_is_rebound_not_patched(mods, rl):
     name, m = load(mods, rl, "m", "def join(*parts):\n    return 'mine'\n")
     mine = m.join
