@@ -509,7 +509,8 @@ class _Transaction:
         reason = layout_change(old, new.__bases__, vars(new).get("__slots__"))
         if not reason and type(old) is not type(new):
             reason = "its metaclass changed"
-        if not reason and any(isinstance(v, new) for v in vars(new).values()):
+        # By the MRO, not isinstance: Protocol and TypedDict refuse the check.
+        if not reason and any(new in type(v).__mro__ for v in vars(new).values()):
             reason = "it holds instances of itself"
         if reason:
             self._note_replaced_class(old, new, old.__qualname__, reason)
@@ -641,12 +642,12 @@ _BEHAVIOUR: Final = (
 def _enum_behaviour(key: str, value: object, members: Mapping[str, object]) -> bool:
     """Whether an enum's class dict entry is code the user wrote in its body.
 
-    Members and the machinery ``EnumType`` sets up (``_member_map_`` and the
-    other ``_sunder_`` names, its own ``__new__``) are not.
+    Members and the machinery ``EnumType`` sets up are not: ``_member_map_``
+    and the like are data, and ``__new__`` and ``_new_member_`` only ever
+    made the members. Hooks such as ``_missing_`` and
+    ``_generate_next_value_`` are the user's code.
     """
-    if key in members or key == "__new__":
-        return False
-    if key.startswith("_") and key.endswith("_") and not _is_dunder(key):
+    if key in members or key in ("__new__", "_new_member_"):
         return False
     return isinstance(value, _BEHAVIOUR)
 

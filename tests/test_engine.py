@@ -635,6 +635,33 @@ VERSION = 1
     assert m.Box[int]().get() == 2 and box.get() == 2  # Generic's __parameters__
 
 
+def test_enum_hooks_follow_the_new_source(mods, rl):
+    src = """
+import enum
+class Color(enum.Enum):
+    RED = "red"
+    GREEN = "green"
+    @classmethod
+    def _missing_(cls, value):
+        return cls.RED if value == "r" else None
+"""
+    name, m = load(mods, rl, "m", src)
+    assert edit(mods, rl, name, src.replace('"r"', '"g"').replace(".RED", ".GREEN")).ok
+    assert m.Color("g") is m.Color.GREEN
+    with pytest.raises(ValueError, match="not a valid"):
+        m.Color("r")
+
+
+@pytest.mark.parametrize("kind", ["Protocol", "TypedDict"])
+def test_protocol_and_typeddict_modules_reload(mods, rl, kind):
+    body = "    def greet(self) -> str: ..." if kind == "Protocol" else "    name: str"
+    src = f"from typing import {kind}\nclass Shape({kind}):\n{body}\nV = 1\n"
+    name, m = load(mods, rl, "m", src)
+    event = edit(mods, rl, name, src.replace("V = 1", "V = 2"))
+    assert event.ok, event.traceback
+    assert m.V == 2
+
+
 def test_slotted_class_keeps_instances(mods, rl):
     src = """
         class P:
