@@ -96,6 +96,8 @@ class Outcome:
     replaced: dict[str, tuple[object, object]] = field(default_factory=dict)
     error: BaseException | None = None
     traceback: str | None = None
+    # False when the new version never ran (opted out, or did not compile).
+    ran: bool = True
 
 
 def reload_module(
@@ -121,11 +123,14 @@ def reload_module(
         return Outcome(
             ok=True,
             warnings=[f"{module.__name__} sets {ENABLED} = False; reload skipped"],
+            ran=False,
         )
     try:
         code = compile(source, filename, "exec", dont_inherit=True)
     except Exception as exc:  # SyntaxError; ValueError (NUL bytes); RecursionError
-        return _failed(exc)
+        outcome = _failed(exc)
+        outcome.ran = False
+        return outcome
     return _Transaction(module, code, require).run()
 
 

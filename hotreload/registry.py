@@ -16,13 +16,14 @@ import types
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
 from hotreload.bytecode import import_bindings
 
 __all__ = ["ImportListener", "Registry", "install"]
 
 _MISSING: Final = object()
+_K = TypeVar("_K", str, int)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ class Registry:
         self._spaces: dict[int, _Namespace] = {}
         self._bindings: dict[tuple[int, str], _Source] = {}
         self._by_module: dict[str, set[tuple[int, str]]] = {}
+        self._by_space: dict[int, set[tuple[int, str]]] = {}
 
     def track(self, target: object) -> Callable[[], None]:
         """Track a namespace: a dict, a module, or any object with a ``__dict__``.
@@ -83,10 +85,33 @@ class Registry:
         def untrack() -> None:
             with self._lock:
                 self._spaces.pop(key, None)
-                for binding in [b for b in self._bindings if b[0] == key]:
+                for binding in list(self._by_space.get(key, ())):
                     self._forget(binding)
 
         return untrack
+
+    def begin(self, ns: Mapping[str, Any]) -> dict[tuple[int, str], Any]:
+        """Forget the bindings made in ``ns`` before its module runs again.
+
+        The new version's own imports record what it binds now; a name it
+        defines itself instead must no longer follow the old source.
+
+        Returns:
+            What was forgotten, for `restore` if the new version fails.
+        """
+        with self._lock:
+            saved = {b: self._bindings[b] for b in self._by_space.get(id(ns), ())}
+            for binding in saved:
+                self._forget(binding)
+        return saved
+
+    def restore(self, ns: Mapping[str, Any], saved: dict[tuple[int, str], Any]) -> None:
+        """Put back what `begin` returned: the module's old version stays."""
+        with self._lock:
+            for binding in list(self._by_space.get(id(ns), ())):
+                self._forget(binding)
+            for binding, source in saved.items():
+                self._add(binding, source)
 
     def is_tracked(self, ns: Mapping[str, Any]) -> bool:
         """Whether ``ns`` is a tracked namespace."""
@@ -98,8 +123,7 @@ class Registry:
         binding = (id(ns), name)
         with self._lock:
             self._forget(binding)  # the latest import of a name wins
-            self._bindings[binding] = _Source(module, attr)
-            self._by_module.setdefault(module, set()).add(binding)
+            self._add(binding, _Source(module, attr))
 
     def bindings(self, module: str) -> list[tuple[dict[str, Any], str, str]]:
         """The live ``(namespace, name, attribute)`` bindings taken from ``module``."""
@@ -133,14 +157,27 @@ class Registry:
     def __len__(self) -> int:
         return len(self._bindings)
 
+    def _add(self, binding: tuple[int, str], source: _Source) -> None:
+        self._bindings[binding] = source
+        self._by_module.setdefault(source.module, set()).add(binding)
+        self._by_space.setdefault(binding[0], set()).add(binding)
+
     def _forget(self, binding: tuple[int, str]) -> None:
         source = self._bindings.pop(binding, None)
-        if source is not None:
-            keys = self._by_module.get(source.module)
-            if keys is not None:
-                keys.discard(binding)
-                if not keys:
-                    del self._by_module[source.module]
+        if source is None:
+            return
+        _discard(self._by_module, source.module, binding)
+        _discard(self._by_space, binding[0], binding)
+
+
+def _discard(
+    index: dict[_K, set[tuple[int, str]]], key: _K, binding: tuple[int, str]
+) -> None:
+    keys = index.get(key)
+    if keys is not None:
+        keys.discard(binding)
+        if not keys:
+            del index[key]
 
 
 class ImportListener(Protocol):

@@ -451,7 +451,10 @@ class Reloader:
         module = sys.modules[name]
         start = time.perf_counter()
         edges = self._graph.begin(name)
+        bindings = self._registry.begin(module.__dict__)
         outcome = reload_module(module, source, str(path), require=self.require)
+        if not (outcome.ok and outcome.ran):
+            self._registry.restore(module.__dict__, bindings)
         rebound = 0
         digest = content_digest(source)
         self._seed(path, digest)  # the watcher need not hand these bytes over again

@@ -362,6 +362,24 @@ def test_star_import_and_latest_import_wins(mods, rl):
     assert ns["V"] == 2 and ns["W"] == "b"
 
 
+def test_a_name_no_longer_imported_stops_following_its_source(mods, rl):
+    settings, _ = load(mods, rl, "settings", "DEBUG = False\n")
+    name, m = load(mods, rl, "m", f"from {settings} import DEBUG\n")
+    assert edit(mods, rl, name, "DEBUG = False  # its own flag now\n").ok
+    event = edit(mods, rl, settings, "DEBUG = True\n")
+    assert event.rebound == 0 and m.DEBUG is False
+
+
+def test_failed_reload_keeps_the_old_import_bindings(mods, rl):
+    a, _ = load(mods, rl, "a", "VALUE = 1\n")
+    b, _ = load(mods, rl, "b", "VALUE = 100\n")
+    use = "def use():\n    return VALUE\n"
+    name, m = load(mods, rl, "m", f"from {a} import VALUE\n{use}")
+    assert not edit(mods, rl, name, f"from {b} import VALUE\n{use}1 / 0\n").ok
+    event = edit(mods, rl, a, "VALUE = 2\n")
+    assert event.rebound == 1 and m.use() == 2
+
+
 def test_root_modules_are_tracked_as_they_import(mods, rl):
     cfg, m = load(mods, rl, "cfg", "RATE = 1\n")
     user, u = load(
