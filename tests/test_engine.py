@@ -285,9 +285,7 @@ def test_rebinding_a_name_never_rewrites_the_old_target(mods, rl):
     assert foo() == "foo" and m.f is m.bar and m.foo is foo
 
 
-def test_a_name_rebound_to_a_function_defined_after_it_keeps_that_function(
-    mods, rl
-):
+def test_a_name_rebound_to_a_later_function_keeps_that_function(mods, rl):
     src = "def foo():\n    return 'foo1'\nf = foo\ndef bar():\n    return 'bar1'\n"
     name, m = load(mods, rl, "m", src)
     callbacks = [m.bar]
