@@ -157,48 +157,54 @@ class Console:
         return code is not None
 
     def run_source(self, source: str, filename: str = "<input>") -> None:
-        """Run complete ``source``; echo the value of a final expression.
+        """Run complete ``source``, echoing the value of each expression statement.
 
-        Exceptions from user code (``KeyboardInterrupt`` too) are written as
-        tracebacks; ``SystemExit`` propagates so ``exit()`` ends the REPL.
+        As in Python's REPL, that is every expression statement outside a
+        function or class body (``1; 2`` shows both, ``for x in xs: x``
+        shows each). Exceptions from user code (``KeyboardInterrupt`` too)
+        are written as tracebacks; ``SystemExit`` propagates so ``exit()``
+        ends the REPL.
         """
         self._remember(source, filename)
         try:
-            body, last = self._compile(source, filename)
+            code = self._compile(source, filename)
         except (SyntaxError, ValueError, OverflowError) as exc:
             self._show_syntax_error(exc, source, filename)
             return
+        saved, sys.displayhook = sys.displayhook, self._display
         try:
-            if body is not None:
-                exec(body, self.namespace)
-            if last is not None:
-                value = eval(last, self.namespace)
-                if value is not None:
-                    self.namespace["_"] = value
-                    self.write(repr(value) + "\n")
+            exec(code, self.namespace)
         except SystemExit:
             raise
         except BaseException as exc:  # KeyboardInterrupt too: back to the prompt
             self.write(format_exception(exc))
+        finally:
+            sys.displayhook = saved
 
-    def _compile(
-        self, source: str, filename: str
-    ) -> tuple[CodeType | None, CodeType | None]:
-        """Split ``source`` into statements to exec and a last expression to eval."""
+    def _display(self, value: object) -> None:
+        """``sys.displayhook`` while typed code runs: echo and keep in ``_``."""
+        if value is None:
+            return
+        text = repr(value)
+        self.namespace["_"] = value
+        self.write(text + "\n")
+
+    def _compile(self, source: str, filename: str) -> CodeType:
+        """Compile ``source`` (one statement or a pasted block) as typed input.
+
+        The whole block compiles in "single" mode, which makes each
+        expression statement call ``sys.displayhook`` as the REPL does.
+        """
         flags = self._compiler.compiler.flags & _FUTURE_MASK
         tree = compile(
             source, filename, "exec", flags | ast.PyCF_ONLY_AST, dont_inherit=True
         )
         assert isinstance(tree, ast.Module)
-        last: CodeType | None = None
-        if tree.body and isinstance(final := tree.body[-1], ast.Expr):
-            tree.body.pop()
-            expr = ast.Expression(final.value)
-            last = compile(expr, filename, "eval", flags, dont_inherit=True)
-        body = None
-        if tree.body:
-            body = compile(tree, filename, "exec", flags, dont_inherit=True)
-        return body, last
+        interactive = ast.Interactive(body=tree.body)
+        code: CodeType = compile(
+            interactive, filename, "single", flags, dont_inherit=True
+        )
+        return code
 
     def _show_syntax_error(
         self, exc: BaseException, source: str, filename: str

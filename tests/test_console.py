@@ -46,6 +46,14 @@ def test_none_is_not_echoed_and_keeps_underscore(s: Session) -> None:
     assert s.namespace["_"] == 7
 
 
+def test_every_expression_statement_is_echoed(s: Session) -> None:
+    s.feed("1; 2")
+    s.feed("for i in range(2): i", "")
+    s.feed("def f():", "    3", "", "f()")  # not inside a function body
+    assert s.out == ["1\n", "2\n", "0\n", "1\n"]
+    assert s.namespace["_"] == 1 and sys.displayhook is sys.__displayhook__
+
+
 def test_repr_is_echoed(s: Session) -> None:
     s.feed("'a'")
     assert s.out == ["'a'\n"]
