@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
@@ -226,11 +226,12 @@ class Repl:
             namespace = {"__name__": "__main__", "__doc__": None}
         self._namespace = namespace
         self._terminal = output is None and write is None
-        self._write = write or _write_stdout
+        self._write = write or self._write_terminal
         self._console = Console(namespace, self._write)
         self._bind_modules = bind_modules
         self._in_command = False
         self._out_lock = threading.Lock()
+        self._line = _Line()
         self._session: PromptSession[str] = PromptSession(
             input=input,
             output=output,
@@ -256,11 +257,45 @@ class Repl:
         untrack = self._reloader.track(self._namespace)
         unsubscribe = self._reloader.subscribe(self._on_event)
         try:
-            self._start()
-            return self._loop()
+            with self._watch_lines():
+                self._start()
+                return self._loop()
         finally:
             unsubscribe()
             untrack()
+
+    @contextmanager
+    def _watch_lines(self) -> Iterator[None]:
+        """Between prompts, note whether output left a line unfinished.
+
+        ``print("x", end="")`` leaves the cursor after ``x``; prompt-toolkit
+        starts the prompt at the beginning of that line and would draw over
+        it, and a reload report would run on after it. Knowing, the REPL ends
+        the line first.
+        """
+        if not self._terminal:
+            yield
+            return
+        saved = sys.stdout, sys.stderr
+        sys.stdout = _LineWatch(saved[0], self._line)
+        sys.stderr = _LineWatch(saved[1], self._line)
+        try:
+            yield
+        finally:
+            sys.stdout, sys.stderr = saved
+
+    def _end_line(self) -> None:
+        """Finish a line that output left open (a running call's, input()'s)."""
+        if self._line.open:
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+
+    def _write_terminal(self, text: str) -> None:
+        """Write results, tracebacks and reports on a line of their own."""
+        self._end_line()
+        # Looked up at each call: while the prompt is up sys.stdout is the proxy.
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
     def _start(self) -> None:
         """Bind the modules and greet: what is loaded, what failed."""
@@ -326,6 +361,7 @@ class Repl:
         # keeps a burst of reports to a few redraws without visible delay.
         proxy = StdoutProxy(raw=True, sleep_between_writes=0.02)
         with self._out_lock:
+            self._end_line()
             saved = sys.stdout, sys.stderr
             sys.stdout = sys.stderr = proxy
         try:
@@ -372,7 +408,27 @@ class Repl:
             app.invalidate()  # thread-safe: redraw the toolbar's "last reload"
 
 
-def _write_stdout(text: str) -> None:
-    # Looked up at each call: while the prompt is up sys.stdout is the proxy.
-    sys.stdout.write(text)
-    sys.stdout.flush()
+class _Line:
+    """Whether the last text written to the terminal left its line open."""
+
+    __slots__ = ("open",)
+
+    def __init__(self) -> None:
+        self.open = False
+
+
+class _LineWatch:
+    """A stream that notes in a shared `_Line` whether its output ends a line."""
+
+    def __init__(self, stream: TextIO, line: _Line) -> None:
+        self._stream = stream
+        self._line = line
+
+    def write(self, text: str) -> int:
+        written = self._stream.write(text)
+        if text:
+            self._line.open = not text.endswith("\n")
+        return written
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)

@@ -77,6 +77,28 @@ def test_edit_a_function_and_call_it_again(repl: Any, samples: Path) -> None:
     repl.expect_exact(PROMPT)
 
 
+def test_output_that_leaves_its_line_open_is_not_drawn_over(
+    repl: Any, samples: Path
+) -> None:
+    # Each line waits for the prompt: typed-ahead keys would be echoed by
+    # the terminal right after the output.
+    repl.sendline("print('LO' + 'ST', end='')")
+    repl.expect_exact("LOST\r\n")  # the line ended before the prompt came back
+    repl.expect_exact(PROMPT)
+    repl.sendline("import time; print('wor' + 'king', end='', flush=True); 1 / 0")
+    repl.expect_exact("working\r\n")
+    repl.expect_exact("ZeroDivisionError")
+    repl.expect_exact(PROMPT)
+    repl.sendline("print('half' + 'way', end='', flush=True); time.sleep(30)")
+    repl.expect_exact("halfway")
+    source = (samples / "greet.py").read_text().replace('f"Hello, ', 'f"Hi, ')
+    write_atomic(samples / "greet.py", source)
+    repl.expect_exact("greet reloaded")
+    assert repl.before == "\r\n\x1b[32m"  # right after "halfway", on a line of its own
+    repl.sendintr()
+    repl.expect_exact(PROMPT)
+
+
 def test_ctrl_c_interrupts_a_running_call(repl: Any) -> None:
     repl.sendline("kept = 42")
     repl.expect_exact(PROMPT)
