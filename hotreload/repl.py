@@ -403,6 +403,12 @@ class Repl:
         text = line + "\n" + "".join(f"  warning: {w}\n" for w in event.warnings)
         with self._out_lock:  # not into a proxy that is being closed
             self._write(text)
+        if event.ok and "." not in event.module:
+            # A module that failed at start and has just been fixed gets its
+            # name, as every module under the roots has.
+            module = self._reloader.modules.get(event.module)
+            if module is not None:
+                self._namespace.setdefault(event.module, module)
         app = self._session.app
         if app.is_running:
             app.invalidate()  # thread-safe: redraw the toolbar's "last reload"

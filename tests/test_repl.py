@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import queue
 import re
 import stat
 from collections.abc import Iterator
@@ -106,9 +107,13 @@ def test_reload_mid_session_reaches_the_user(
     reloader.subscribe(delivered.append)
 
     def edit() -> None:
-        # Runs on the main thread as user code; blocks until the reload lands.
+        # Runs on the main thread as user code; blocks until the reload has
+        # been delivered (this subscriber comes after the REPL's own).
+        heard: queue.Queue[ReloadEvent] = queue.Queue()
+        unsubscribe = reloader.subscribe(heard.put)
         write_atomic(path, "def hello(n):\n    return 'Welcome ' + n\n")
-        assert reloader.wait(timeout=10) is not None
+        heard.get(timeout=10)
+        unsubscribe()
 
     namespace = {"__name__": "__main__", "edit": edit}
     script = f"from {name} import hello\rh = {name}.hello\redit()\rhello('A')\rh('B')\r"
@@ -137,6 +142,25 @@ def test_failed_reload_is_reported_and_old_code_stays(
     assert f"{name} not reloaded" in run.text
     assert "1\n" in run.out
     assert "SyntaxError" in run.text
+
+
+def test_a_module_fixed_after_a_failed_start_gets_its_name(
+    mods: Mods, reloader: Reloader, pipe: PipeInput
+) -> None:
+    name = mods.name("bad")
+    path = mods.write(name, "import no_such_module_anywhere\n")
+
+    def fix() -> None:
+        # Subscribed after the REPL: once this hears the event, so has it.
+        heard: queue.Queue[ReloadEvent] = queue.Queue()
+        unsubscribe = reloader.subscribe(heard.put)
+        write_atomic(path, "VALUE = 7\n")
+        assert heard.get(timeout=10).ok
+        unsubscribe()
+
+    run = session(reloader, pipe, f"fix()\r{name}.VALUE\r", namespace={"fix": fix})
+    assert f"{name} failed to import" in run.text
+    assert "7\n" in run.out
 
 
 def test_commands_run_and_manual_reload_is_shown_once(
