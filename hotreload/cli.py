@@ -359,11 +359,14 @@ def _count(n: int) -> str:
 
 def _check(settings: Settings) -> int:
     """Import every module once; one line per failure on stdout."""
-    with _reloader(settings) as reloader:
+    reloader = _reloader(settings)  # never started: nothing to watch
+    try:
         failures = reloader.import_all()
         lines = [failure_line(e) for e in failures]
         failed = {e.module for e in failures}
         total = len(set(reloader.modules) | failed)
+    finally:
+        reloader.stop()
     for line in lines:
         print(line)
     if lines:

@@ -166,6 +166,8 @@ def _convert(table: Mapping[str, Any], *, source: str, base: Path) -> dict[str, 
             raise ConfigError(source, key, f"unknown key (known: {known})")
         if key == "paths":
             out[key] = tuple(_path(base, p) for p in _strings(source, key, value))
+            if not out[key]:
+                raise ConfigError(source, key, "must name at least one directory")
         elif key in ("exclude", "require"):
             out[key] = tuple(_strings(source, key, value))
         elif key == "debounce":
@@ -200,5 +202,7 @@ def _milliseconds(source: str, key: str, value: object) -> float:
             source, key, f"must be a number of milliseconds, not {value!r}"
         )
     if not math.isfinite(value) or value < 0:
-        raise ConfigError(source, key, f"must be >= 0 milliseconds, not {value!r}")
+        raise ConfigError(
+            source, key, f"must be a finite number >= 0 of milliseconds, not {value!r}"
+        )
     return float(value)

@@ -133,8 +133,6 @@ class Reloader:
         """Set up the import side and start watching. Does not block."""
         if self._watcher is not None:
             return
-        for root in self.roots:
-            warn_if_world_writable(root)
         self._ensure_runtime()
         watcher = Watcher(
             self.roots,
@@ -179,6 +177,9 @@ class Reloader:
     def import_all(self) -> list[ReloadEvent]:
         """Import every module under the roots that is not loaded yet.
 
+        A package's ``__main__.py`` is left out: it is the package's
+        command line, run by ``python -m``, and importing it would run it.
+
         Returns:
             One event (trigger "import", ``ok`` False) per module that failed.
         """
@@ -191,6 +192,10 @@ class Reloader:
                 name = module_name(path, root)
                 if name is None or name in sys.modules:
                     continue
+                if name.rpartition(".")[2] == "__main__":
+                    continue  # a package's command line: run, never imported
+                if self._owner(path) != root:
+                    continue  # under nested roots the inner one names it
                 if any(name.startswith(f.module + ".") for f in failures):
                     continue  # its package failed; that failure says it all
                 event = self._first_import(name, path, "import")
@@ -610,8 +615,11 @@ class Reloader:
         return self._imports.loaded(name, path)
 
     def _ensure_runtime(self) -> None:
+        """Get ready to run the roots' code: warn of open roots, install hooks."""
         with self._lock:
             if not self._undo:
+                for root in self.roots:
+                    warn_if_world_writable(root)
                 self._undo.append(self._imports.install())
 
     def _unwind(self) -> None:

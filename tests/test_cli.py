@@ -220,6 +220,34 @@ def test_check_require(samples: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert f"{samples}/greet.py: greet: missing required name(s) transform" in lines
 
 
+@pytest.mark.usefixtures("workdir")
+def test_check_leaves_package_main_modules_alone(
+    samples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A package's command line would run if imported (and here exit).
+    (samples / "shapes" / "__main__.py").write_text("raise SystemExit('ran!')\n")
+    assert main(["check", str(samples)]) == 0
+    assert "5 modules ok" in capsys.readouterr().err
+
+
+def test_check_starts_no_watcher(
+    workdir: Path, samples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def start(self: Reloader) -> None:
+        raise AssertionError("check imports; it has nothing to watch")
+
+    monkeypatch.setattr(Reloader, "start", start)
+    assert main(["check", str(samples)]) == 0
+
+
+def test_empty_paths_in_config_is_a_usage_error(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "pyproject.toml").write_text("[tool.hotreload]\npaths = []\n")
+    assert main(["check"]) == 2
+    assert "paths: must name at least one directory" in one_error_line(capsys)
+
+
 def test_check_uses_config_paths(
     workdir: Path, samples: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
