@@ -394,25 +394,43 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _emit(obj: dict[str, Any]) -> None:
+def _emit(obj: dict[str, Any], out: TextIO) -> None:
     # Flushed per line: a reader of the pipe must see each event as it lands.
-    print(json.dumps(obj), flush=True)
+    print(json.dumps(obj), file=out, flush=True)
+
+
+@contextmanager
+def _stdout_for_events(as_json: bool) -> Iterator[TextIO]:
+    """Standard output for the events; with --json, user code prints to stderr.
+
+    Modules print at import and at reload; on stdout, next to the JSON
+    lines, that would break the stream for whatever reads it.
+    """
+    out = sys.stdout
+    if not as_json:
+        yield out
+        return
+    sys.stdout = sys.stderr
+    try:
+        yield out
+    finally:
+        sys.stdout = out
 
 
 def _daemon(settings: Settings, *, as_json: bool) -> int:
     """Report reloads until Ctrl-C or SIGTERM: JSON on stdout or lines on stderr."""
     reloader = _reloader(settings)
     try:
-        with _sigterm_as_interrupt():
+        with _sigterm_as_interrupt(), _stdout_for_events(as_json) as out:
             reloader.start()
             try:
-                _announce(reloader, reloader.import_all(), as_json=as_json)
+                _announce(reloader, reloader.import_all(), out if as_json else None)
                 while True:
                     event = reloader.wait(timeout=1.0)
                     if event is None:
                         continue
                     if as_json:
-                        _emit({"event": "reload", **event.as_dict()})
+                        _emit({"event": "reload", **event.as_dict()}, out)
                         continue
                     print(event_line(event), file=sys.stderr, flush=True)
                     for warning in event.warnings:
@@ -430,17 +448,18 @@ def _daemon(settings: Settings, *, as_json: bool) -> int:
 
 
 def _announce(
-    reloader: Reloader, failures: list[ReloadEvent], *, as_json: bool
+    reloader: Reloader, failures: list[ReloadEvent], json_out: TextIO | None
 ) -> None:
-    """The daemon's first words: the ready line, then import failures."""
-    if as_json:
+    """The daemon's first words: the ready line (JSON to ``json_out``), failures."""
+    if json_out is not None:
         _emit(
             {
                 "event": "ready",
                 "roots": [str(r) for r in reloader.roots],
                 "modules": sorted(reloader.modules),
                 "failures": [e.as_dict() for e in failures],
-            }
+            },
+            json_out,
         )
         return
     roots = ", ".join(map(str, reloader.roots))

@@ -471,9 +471,13 @@ def test_daemon_json_in_process(
     samples: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (samples / "broken.py").write_text("raise ImportError('nope')\n")
+    greet = samples / "greet.py"  # prints at import and at reload, no newline
+    greet.write_text("print('noise', end='')\n" + greet.read_text())
     monkeypatch.setattr("hotreload.cli.Reloader", Scripted)
     assert main(["watch", str(samples), "--json"]) == 0  # --json implies --no-repl
-    ready, reload = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    captured = capsys.readouterr()
+    ready, reload = (json.loads(line) for line in captured.out.splitlines())
+    assert captured.err == "noise" * 2  # the modules' own output goes to stderr
     assert ready["event"] == "ready"
     assert [f["module"] for f in ready["failures"]] == ["broken"]
     assert ready["failures"][0]["error"] == "ImportError: nope"
