@@ -401,27 +401,36 @@ class Reloader:
         events: list[ReloadEvent] = []
         with self._lock:
             for change in changes:
-                name = module_name(change.path, change.root)
-                if name is None:
-                    continue
-                loaded = self._loaded(name, change.path) is not None
-                if change.source is None:
-                    if loaded:
-                        events.append(self._gone(name, change.path, None, "file"))
-                elif loaded:
-                    if self._is_live(change.path, change.source, name):
-                        continue  # its event raced the first import of these bytes
-                    batch.append((name, change.path, change.source))
-                elif name in self._failures:
-                    # It failed to import before; the fix may have just landed.
-                    event = self._first_import(name, change.path, "file")
-                    if event is not None:
-                        events.append(event)
+                # Nested roots can give one file two names, both maybe loaded.
+                for name in self._names_of(change.path, change.root):
+                    self._sort_change(name, change, batch, events)
             self._batches += 1
             events += self._run_batch(batch, "file", self._batches)
             self._record(events)
         self._deliver(events)
         return events
+
+    def _sort_change(
+        self,
+        name: str,
+        change: Change,
+        batch: list[tuple[str, Path, bytes]],
+        events: list[ReloadEvent],
+    ) -> None:
+        """Put ``change`` of module ``name`` where it belongs (holding the lock)."""
+        loaded = self._loaded(name, change.path) is not None
+        if change.source is None:
+            if loaded:
+                events.append(self._gone(name, change.path, None, "file"))
+        elif loaded:
+            if not self._is_live(change.path, change.source, name):
+                batch.append((name, change.path, change.source))
+            # else: its event raced the first import of these very bytes
+        elif name in self._failures:
+            # It failed to import before; the fix may have just landed.
+            event = self._first_import(name, change.path, "file")
+            if event is not None:
+                events.append(event)
 
     def _run_batch(
         self, batch: list[tuple[str, Path, bytes]], trigger: Trigger, number: int = 0
@@ -610,6 +619,17 @@ class Reloader:
 
     def _root_of(self, path: Path) -> Path | None:
         return self._imports.root_of(path)
+
+    def _owner(self, path: Path) -> Path | None:
+        """The innermost root ``path`` lies under (the one the watcher names)."""
+        found = [r for r in self.roots if path.is_relative_to(r)]
+        return max(found, key=lambda r: len(r.parts), default=None)
+
+    def _names_of(self, path: Path, root: Path) -> list[str]:
+        """Every name ``path`` is a module by: one per root it lies under."""
+        names = [module_name(path, root)]
+        names += [module_name(path, r) for r in self.roots if r != root]
+        return [n for n in dict.fromkeys(names) if n is not None]
 
     def _loaded(self, name: str, path: Path) -> types.ModuleType | None:
         return self._imports.loaded(name, path)

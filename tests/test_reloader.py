@@ -324,6 +324,23 @@ def test_sys_exit_in_a_module_is_a_failure_and_the_watcher_goes_on(mods, started
     barrier(started, mods)  # the watcher thread survived
 
 
+def test_nested_roots_import_a_file_once_and_reload_every_copy(mods):
+    inner = mods.root / mods.name("inner")  # a namespace package of the outer root
+    inner.mkdir()
+    name = mods.name("c")
+    path = inner / f"{name}.py"
+    write_atomic(path, "V = 1\n")
+    outer_name = f"{inner.name}.{name}"
+    with Reloader([mods.root, inner]) as rl:
+        assert rl.import_all() == []
+        assert name in rl.modules and outer_name not in rl.modules
+        other = importlib.import_module(outer_name)  # a second copy, by hand
+        write_atomic(path, "V = 2\n")
+        events = [next_event(rl), next_event(rl)]
+        assert sorted(e.module for e in events) == sorted([name, outer_name])
+        assert sys.modules[name].V == 2 and other.V == 2
+
+
 def test_broken_module_loads_once_fixed(mods, started):
     name = mods.name("m")
     mods.write(name, "raise ImportError('not yet')\n")
