@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any, Final, Protocol
 
 from hotreload.errors import RejectedError, UnknownModuleError
-from hotreload.events import ReloadEvent
+from hotreload.events import ReloadEvent, error_text
 
 __all__ = [
     "COMMANDS",
@@ -91,7 +91,9 @@ def event_line(event: ReloadEvent) -> str:
     frames = list(traceback.extract_tb(err.__traceback__))
     if event.path is not None:
         mine = [f for f in frames if f.filename == str(event.path)]
-        frames = mine or frames
+        if not mine:  # rejected, or raised where the user's code never was
+            return f"{text} [{event.path}]"
+        frames = mine
     if frames:
         text += f" [{frames[-1].filename}:{frames[-1].lineno}]"
     return text
@@ -132,7 +134,7 @@ def failure_line(event: ReloadEvent) -> str:
     elif isinstance(err, RejectedError):
         what = f"missing required name(s) {', '.join(err.missing)}"
     else:
-        what = f"{type(err).__name__}: {err}"
+        what = error_text(err)
     return f"{_where(event)}: {event.module}: {what}"
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal, final
 
-__all__ = ["TRIGGERS", "ReloadEvent", "Trigger"]
+__all__ = ["TRIGGERS", "ReloadEvent", "Trigger", "error_text"]
 
 Trigger = Literal["file", "manual", "cascade", "import"]
 TRIGGERS: Final = ("file", "manual", "cascade", "import")
@@ -67,7 +67,7 @@ class ReloadEvent:
         ms = f"{self.duration * 1000:.1f} ms"
         if not self.ok:
             err = self.error
-            what = "failed" if err is None else f"{type(err).__name__}: {err}"
+            what = "failed" if err is None else error_text(err)
             return f"{what}; the previous version stays ({ms})"
         parts = []
         for label, names in (
@@ -89,13 +89,18 @@ class ReloadEvent:
     def __str__(self) -> str:
         if self.trigger == "import" and not self.ok:
             err = self.error
-            what = "" if err is None else f": {type(err).__name__}: {err}"
+            what = "" if err is None else f": {error_text(err)}"
             return f"{self.module} failed to import{what}"
         mark = "reloaded" if self.ok else "not reloaded"
         return f"{self.module} {mark}: {self.summary}"
 
 
 ReloadEvent.__module__ = "hotreload"
+
+
+def error_text(err: BaseException) -> str:
+    """``Type: message`` on one line (a newline in the message shows as \\n)."""
+    return f"{type(err).__name__}: {err}".replace("\n", "\\n")
 
 
 def _names(names: tuple[str, ...], limit: int = 4) -> str:

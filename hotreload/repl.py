@@ -47,7 +47,7 @@ from hotreload.commands import (
     run_command,
 )
 from hotreload.console import Console
-from hotreload.events import ReloadEvent
+from hotreload.events import ReloadEvent, error_text
 
 __all__ = ["Repl", "ReplCompleter", "default_history_path", "toolbar_text"]
 
@@ -309,7 +309,7 @@ class Repl:
         lines.append("modules: " + (", ".join(top) if top else "(none)"))
         for event in failures:
             err = event.error
-            what = f"{type(err).__name__}: {err}" if err is not None else "failed"
+            what = error_text(err) if err is not None else "failed"
             lines.append(f"  {event.module} failed to import: {what}")
         if failures:
             lines.append("  (:errors NAME shows a traceback)")

@@ -14,10 +14,11 @@ from hotreload.commands import (
     COMMANDS,
     ReplExit,
     event_line,
+    failure_line,
     is_command,
     run_command,
 )
-from hotreload.errors import UnknownModuleError
+from hotreload.errors import RejectedError, UnknownModuleError
 from hotreload.events import ReloadEvent
 
 
@@ -240,6 +241,19 @@ def test_event_line_adds_where_a_runtime_failure_happened(tmp_path: Path) -> Non
     assert line.endswith(f"[{path}:2]")
     syntax = event_line(event("m", ok=False, error=SyntaxError("bad")))
     assert "[" not in syntax
+
+
+def test_failure_lines_stay_one_line_and_point_at_the_users_file(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "m.py"
+    multi = event("m", ok=False, error=ValueError("a\nb"), path=path)
+    assert event_line(multi) == (
+        f"m not reloaded: ValueError: a\\nb; the previous version stays (0.0 ms) [{path}]"
+    )
+    assert failure_line(multi).endswith("m: ValueError: a\\nb")
+    rejected = event("m", ok=False, error=RejectedError("m", ["f"]), path=path)
+    assert event_line(rejected).endswith(f"[{path}]")  # not the engine's file
 
 
 # -- against the real Reloader -------------------------------------------------
