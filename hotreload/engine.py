@@ -12,6 +12,7 @@ code in the old function objects, and the old objects go back in place.
 
 from __future__ import annotations
 
+import abc
 import builtins
 import enum
 import functools
@@ -481,7 +482,11 @@ class _Transaction:
             meta = type(resolved[0]) if resolved else type
         if isinstance(meta, type):
             meta = most_derived_meta(meta, resolved)
-        if meta is not type:
+        # abc.ABCMeta adds nothing to a class's making that cannot be redone
+        # on the kept class (its abstract methods), so its classes take the
+        # same path as plain ones: no throw-away class for __init_subclass__
+        # registries to hold.
+        if meta is not type and meta is not abc.ABCMeta:
             if meta is not None:
                 kwds["metaclass"] = meta
             new = original(func, name, *bases, **kwds)
@@ -507,6 +512,7 @@ class _Transaction:
         # the class (Generic's __parameters__, plugin registries). mypy accepts
         # only a class name as super()'s first argument.
         super(old, old).__init_subclass__(**kwds)  # type: ignore[arg-type]
+        _recount_abstracts(old)
         return old
 
     def _graft(self, old: type, new: type) -> type:
@@ -523,6 +529,7 @@ class _Transaction:
         self.kept[id(new)] = old
         self.seen.append(new)
         self._update_class(old, dict(vars(new)), new)
+        _recount_abstracts(old)
         return old
 
     def _graft_enum(self, old: enum.EnumType, new: Any) -> Any:
@@ -628,6 +635,12 @@ class _Transaction:
             self.warnings.append(
                 f"{stuck} instance(s) keep their old class: its layout changed"
             )
+
+
+def _recount_abstracts(cls: type[object]) -> None:
+    """Which methods of a kept ABC are abstract now (ABCMeta's own job)."""
+    if isinstance(cls, abc.ABCMeta):
+        abc.update_abstractmethods(cls)
 
 
 def _members(cls: enum.EnumType) -> dict[str, object]:

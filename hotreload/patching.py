@@ -25,8 +25,11 @@ __all__ = [
 ]
 
 # Entries of a class __dict__ that belong to its memory layout or to machinery
-# kept per class; a reload never copies them from the new version.
-LAYOUT_KEYS: Final = frozenset({"__dict__", "__weakref__", "_abc_impl"})
+# kept per class; a reload never copies them from the new version (an ABC's
+# __abstractmethods__ is recomputed on the kept class instead).
+LAYOUT_KEYS: Final = frozenset(
+    {"__dict__", "__weakref__", "_abc_impl", "__abstractmethods__"}
+)
 MISSING: Final = object()
 
 

@@ -590,6 +590,34 @@ def test_abc_subclass_keeps_identity_and_super(mods, rl):
     assert obj.run() == "v2" and obj.name() == "IMPL-base" and obj.extra() == "base"
 
 
+def test_abc_registry_holds_the_kept_classes_and_abstracts_follow(mods, rl):
+    src = """
+import abc
+class Handler(abc.ABC):
+    registry = {}
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        Handler.registry[cls.__name__] = cls
+    @abc.abstractmethod
+    def handle(self): ...
+class Json(Handler):
+    def handle(self):
+        return "json1"
+"""
+    name, m = load(mods, rl, "m", src)
+    obj = m.Json()
+    new = (
+        src.replace("json1", "json2")
+        + "    @abc.abstractmethod\n    def more(self): ...\n"
+    )
+    assert edit(mods, rl, name, new).ok
+    assert m.Handler.registry == {"Json": m.Json} and isinstance(obj, m.Json)
+    assert obj.handle() == "json2"
+    assert m.Json.__abstractmethods__ == frozenset({"more"})
+    with pytest.raises(TypeError, match="abstract"):
+        m.Json()
+
+
 def test_enum_is_replaced_without_touching_old_members(mods, rl):
     src = "import enum\nclass Color(enum.Enum):\n    RED = 1\n"
     name, m = load(mods, rl, "m", src)
