@@ -204,8 +204,8 @@ class _Transaction:
         self.used_classes: set[int] = set()
         self.updated: list[str] = []
         self.warnings: list[str] = []
-        self.migrations: dict[type, type] = {}
-        self.replaced_classes: set[int] = set()
+        # Classes replaced: old -> (the class its instances move to, where, why).
+        self.migrations: dict[type, tuple[type, str, str]] = {}
 
     # -- the transaction ---------------------------------------------------
 
@@ -317,6 +317,7 @@ class _Transaction:
             dict.fromkeys(self.updated),
             key=lambda name: position.get(name.partition(".")[0], len(position)),
         )
+        self._replacement_warnings()
         outcome.warnings = self.warnings
         return outcome
 
@@ -364,8 +365,8 @@ class _Transaction:
         if type(old) is property and type(new) is property:
             return self._merge_property(old, new, where)
         if isinstance(old, type) and isinstance(new, type) and self._ours(old):
-            if old.__qualname__ == new.__qualname__:
-                self._note_replaced_class(old, new, where)
+            if old.__qualname__ == new.__qualname__ and self._ours(new):
+                return self._keep_rebuilt(old, new, where)
             return new
         if isinstance(old, functools._lru_cache_wrapper) and self._ours(old):
             self.warnings.append(
@@ -596,24 +597,57 @@ class _Transaction:
         if touched:
             self.updated.append(old.__qualname__)
 
+    def _keep_rebuilt(self, old: type, new: type, where: str) -> type:
+        """The class to bind where the new version has a class of the same name.
+
+        Either the class statement already kept ``old``, or it made ``new``
+        because the layout changed, or a decorator rebuilt the class after
+        its statement (``dataclass(slots=True)`` does): then ``new`` is the
+        final class, and if its layout is ``old``'s after all, it is grafted
+        into ``old`` like a metaclass-built class.
+        """
+        if isinstance(old, enum.EnumType):
+            self._note_replaced_class(old, new, where)
+            return new
+        known = self.migrations.get(old)
+        if known is not None and known[0] is new:
+            return new  # the replacement the class statement made
+        kept = self._graft(old, new)
+        if kept is old:
+            self.migrations.pop(old, None)
+            # Objects the module made from the rebuilt class (DEFAULT = S()).
+            for value in self.live.values():
+                if type(value) is new:
+                    value.__class__ = old
+        return kept
+
     def _note_replaced_class(
         self, old: type, new: type, where: str, reason: str = ""
     ) -> None:
-        if old in self.migrations or any(
-            w.startswith(f"{where}:") for w in self.warnings
-        ):
-            return
         why = f"{reason}; " if reason else ""
         if isinstance(old, enum.EnumType):
             # Members are the instances; moving them to the new class would
             # mix two member sets. Old members stay members of the old enum.
-            self.warnings.append(f"{where}: {why}enum replaced; old members unchanged")
+            if not any(w.startswith(f"{where}:") for w in self.warnings):
+                self.warnings.append(
+                    f"{where}: {why}enum replaced; old members unchanged"
+                )
             return
-        self.migrations[old] = new
-        self.warnings.append(
-            f"{where}: {why}class replaced; instances migrated where their "
-            "layout allows"
-        )
+        known = self.migrations.get(old)
+        if known is not None:
+            # A later version of the same class (a decorator rebuilt it):
+            # instances move to that one, for the reason first found.
+            self.migrations[old] = (new, known[1], known[2] or reason)
+            return
+        self.migrations[old] = (new, where, reason)
+
+    def _replacement_warnings(self) -> None:
+        for _, where, reason in self.migrations.values():
+            why = f"{reason}; " if reason else ""
+            self.warnings.append(
+                f"{where}: {why}class replaced; instances migrated where their "
+                "layout allows"
+            )
 
     def _migrate_instances(self) -> None:
         # One scan of the heap, and only when a class could not be kept.
@@ -621,7 +655,7 @@ class _Transaction:
 
         moved = 0
         stuck = 0
-        migrations = self.migrations
+        migrations = {old: new for old, (new, _, _) in self.migrations.items()}
         for obj in gc.get_objects():
             new = migrations.get(type(obj))
             if new is None:

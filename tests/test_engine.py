@@ -721,6 +721,29 @@ def test_slotted_class_keeps_instances(mods, rl):
     assert m.P is P and p.get() == 6 and p.x == 3
 
 
+def test_slotted_dataclass_is_kept_though_its_decorator_rebuilds_it(mods, rl):
+    src = """
+from dataclasses import dataclass
+@dataclass(slots=True)
+class S:
+    a: int
+    def get(self):
+        return self.a * MUL
+DEFAULT = S(1)
+MUL = 1
+"""
+    name, m = load(mods, rl, "m", src)
+    s, S = m.S(3), m.S
+    event = edit(mods, rl, name, src.replace("MUL = 1", "MUL = 2"))
+    assert event.ok and event.warnings == ()
+    assert m.S is S and type(s) is S and s.get() == 6
+    assert type(m.DEFAULT) is S and m.DEFAULT.get() == 2
+    event = edit(mods, rl, name, src.replace("a: int", "a: int\n    b: int = 0"))
+    assert event.ok and m.S is not S  # a new field is a new layout
+    assert any("S: its __slots__ changed; class replaced" in w for w in event.warnings)
+    assert m.S(1, 2).b == 2
+
+
 def test_slots_change_replaces_the_class(mods, rl):
     src = 'class P:\n    __slots__ = ("x",)\n'
     name, m = load(mods, rl, "m", src)
