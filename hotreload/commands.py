@@ -153,11 +153,21 @@ def run_command(reloader: ReplReloader, line: str) -> str:
     Raises:
         ReplExit: the command was ``:quit``.
     """
-    name, *args = line.strip()[1:].split() or ["help"]
+    text = line.strip()
+    name, *args = text[1:].split() or ["help"]
     func = COMMANDS.get(name.lower())
     if func is None:
-        return _unknown("command", f":{name}", [f":{c}" for c in COMMANDS], "help")
+        return _unknown_command(name, prefix=text[0])
     return func(reloader, args)
+
+
+def _unknown_command(name: str, prefix: str = ":") -> str:
+    # Matched without the prefix, which every command shares.
+    close = difflib.get_close_matches(name, COMMANDS, n=3, cutoff=0.6)
+    hint = " or ".join(f"{prefix}{c}" for c in close)
+    return f"unknown command {prefix}{name}; " + (
+        f"did you mean {hint}?" if close else f"see {prefix}help"
+    )
 
 
 def _unknown(what: str, name: str, choices: Sequence[str], help_cmd: str) -> str:
@@ -194,7 +204,7 @@ def help_text(names: Sequence[str] = ()) -> str:
     for name in names or COMMANDS:
         func = COMMANDS.get(name)
         if func is None:
-            return _unknown("command", f":{name}", [f":{c}" for c in COMMANDS], "help")
+            return _unknown_command(name)
         usage = f":{name} {_ARGS.get(name, '')}".rstrip()
         rows.append((usage, (func.__doc__ or "").splitlines()[0]))
     text = _table(rows)
@@ -303,8 +313,10 @@ def cmd_history(reloader: ReplReloader, args: list[str]) -> str:
     try:
         count = int(args[0]) if args else 20
     except ValueError:
-        return f"not a number: {args[0]}"
-    events = list(reloader.history)[-count:] if count > 0 else []
+        count = 0
+    if count < 1:
+        return f"history: give a number of reloads, 1 or more, not {args[0]}"
+    events = list(reloader.history)[-count:]
     if not events:
         return "no reloads yet"
     return "\n".join(f"{_when(e)}  {e}" for e in events)

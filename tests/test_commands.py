@@ -133,6 +133,9 @@ def test_unknown_command_lists_close_matches(r: FakeReloader) -> None:
     assert text.startswith("unknown command :relod")
     assert ":reload" in text
     assert "see :help" in run(r, ":xyzzy")
+    # Matched without the shared prefix, and shown with the one typed.
+    assert run(r, "%timeit") == "unknown command %timeit; see %help"
+    assert run(r, "%histroy").endswith("did you mean %history?")
 
 
 def test_modules_shows_state_count_and_time(r: FakeReloader) -> None:
@@ -189,7 +192,10 @@ def test_history(r: FakeReloader) -> None:
     assert len(lines) == 20
     assert lines[-1].endswith("m29 reloaded: no changes (0.0 ms)")
     assert len(run(r, ":history 3").splitlines()) == 3
-    assert run(r, ":history lots") == "not a number: lots"
+    for bad in ("lots", "0", "-1"):
+        assert run(r, f":history {bad}") == (
+            f"history: give a number of reloads, 1 or more, not {bad}"
+        )
 
 
 def test_errors_shows_the_last_failure_with_traceback(r: FakeReloader) -> None:
