@@ -20,6 +20,7 @@ import os
 import re
 import sys
 import threading
+import types
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +35,7 @@ from prompt_toolkit.input import Input
 from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.output import Output
 from prompt_toolkit.patch_stdout import StdoutProxy
+from prompt_toolkit.styles import Style
 
 # Pygments ships no type information (and types-Pygments is not a dependency).
 from pygments.lexers.python import PythonLexer  # type: ignore[import-untyped]
@@ -98,9 +100,9 @@ def toolbar_text(reloader: ReplReloader) -> str:
     roots = ", ".join(_short(r) for r in reloader.roots)
     count = len(reloader.modules)
     parts = [f" {roots}", f"{count} module{'s' if count != 1 else ''}"]
-    history = reloader.history
-    if history:
-        last = history[-1]
+    reloads = [e for e in reloader.history if e.trigger != "import"]
+    if reloads:
+        last = reloads[-1]
         state = "ok" if last.ok else "failed"
         parts.append(f"last: {last.module} {state} {last.duration * 1000:.1f} ms")
     else:
@@ -222,8 +224,13 @@ class Repl:
         bind_modules: bool = True,
     ) -> None:
         self._reloader = reloader
+        # Like Python's REPL, code typed here runs in a real __main__ module,
+        # so pickle, dataclasses and typing find what it defines.
+        self._main: types.ModuleType | None = None
         if namespace is None:
-            namespace = {"__name__": "__main__", "__doc__": None}
+            self._main = types.ModuleType("__main__")
+            self._main.__builtins__ = builtins  # type: ignore[attr-defined]
+            namespace = vars(self._main)
         self._namespace = namespace
         self._terminal = output is None and write is None
         self._write = write or self._write_terminal
@@ -232,10 +239,15 @@ class Repl:
         self._in_command = False
         self._out_lock = threading.Lock()
         self._line = _Line()
+        self._history = _BlockHistory(
+            _open_history(history_path or default_history_path())
+        )
         self._session: PromptSession[str] = PromptSession(
             input=input,
             output=output,
-            history=_open_history(history_path or default_history_path()),
+            history=self._history,
+            # Suggestions in italics: plain grey is also Pygments' number colour.
+            style=Style.from_dict({"auto-suggestion": "italic #808080"}),
             auto_suggest=AutoSuggestFromHistory(),
             completer=ReplCompleter(reloader, lambda: self._namespace),
             complete_while_typing=False,
@@ -257,12 +269,26 @@ class Repl:
         untrack = self._reloader.track(self._namespace)
         unsubscribe = self._reloader.subscribe(self._on_event)
         try:
-            with self._watch_lines():
+            with self._watch_lines(), self._as_main():
                 self._start()
                 return self._loop()
         finally:
             unsubscribe()
             untrack()
+
+    @contextmanager
+    def _as_main(self) -> Iterator[None]:
+        """Make the REPL's own module ``sys.modules["__main__"]`` meanwhile."""
+        if self._main is None:
+            yield  # run -i: the program's __main__ is in place already
+            return
+        saved = sys.modules.get("__main__")
+        sys.modules["__main__"] = self._main
+        try:
+            yield
+        finally:
+            if saved is not None:
+                sys.modules["__main__"] = saved
 
     @contextmanager
     def _watch_lines(self) -> Iterator[None]:
@@ -322,17 +348,24 @@ class Repl:
             try:
                 with self._above_prompt():
                     text = self._session.prompt(
-                        "... " if more else ">>> ", in_thread=True
+                        "... " if more else ">>> ",
+                        in_thread=True,
+                        # Changes queue up silently while paused: keep the
+                        # toolbar's count of them current.
+                        refresh_interval=1.0 if self._reloader.is_paused else 0,
                     )
             except KeyboardInterrupt:
                 # Ctrl-C at the prompt drops the line (and an unfinished block).
                 self._console.reset()
+                self._history.commit()
                 more = False
                 continue
             except EOFError:
                 return 0
             try:
                 more = self._handle(text, more)
+                if not more:
+                    self._history.commit()
             except ReplExit as exc:
                 return exc.code
             except SystemExit as exc:
@@ -412,6 +445,40 @@ class Repl:
         app = self._session.app
         if app.is_running:
             app.invalidate()  # thread-safe: redraw the toolbar's "last reload"
+
+
+class _BlockHistory(History):
+    """History that keeps a statement typed over several lines as one entry.
+
+    prompt-toolkit stores each line as it is accepted; a ``def`` would come
+    back a line at a time. Lines wait here until the REPL says the statement
+    is complete (`commit`), then go in together, to be recalled, edited and
+    run again as one.
+    """
+
+    def __init__(self, inner: History) -> None:
+        super().__init__()
+        self._inner = inner
+        self._lines: list[str] = []
+
+    def load_history_strings(self) -> Iterable[str]:
+        """What the wrapped history holds, newest first."""
+        return self._inner.load_history_strings()
+
+    def store_string(self, string: str) -> None:
+        """Keep one entry in the wrapped history."""
+        self._inner.store_string(string)
+
+    def append_string(self, string: str) -> None:
+        """A line was accepted: hold it until the statement is complete."""
+        self._lines.append(string)
+
+    def commit(self) -> None:
+        """The statement is complete (or dropped): keep its lines as one entry."""
+        if self._lines:
+            block = "\n".join(self._lines)
+            self._lines.clear()
+            super().append_string(block)
 
 
 class _Line:

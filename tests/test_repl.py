@@ -11,6 +11,7 @@ import os
 import queue
 import re
 import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import pytest
 from prompt_toolkit.application import create_app_session
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
+from prompt_toolkit.history import FileHistory
 from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
@@ -207,6 +209,27 @@ def test_history_file_is_private(
     assert "secret = 1" in path.read_text()
 
 
+def test_a_block_goes_into_history_as_one_entry(
+    reloader: Reloader, pipe: PipeInput, tmp_path: Path
+) -> None:
+    path = tmp_path / "history"
+    session(reloader, pipe, "def f():\r    return 5\r\rf()\r", history_path=path)
+    entries = list(FileHistory(str(path)).load_history_strings())
+    assert entries == ["f()", "def f():\n    return 5"]
+
+
+def test_code_runs_in_a_real_main_module(reloader: Reloader, pipe: PipeInput) -> None:
+    run = session(
+        reloader,
+        pipe,
+        "import pickle, sys\rclass P: pass\r\r"
+        "type(pickle.loads(pickle.dumps(P()))) is P\r"
+        "sys.modules['__main__'].__dict__ is globals()\r",
+    )
+    assert run.out[-2:] == ["True\n", "True\n"]
+    assert sys.modules["__main__"].__dict__ is not run.namespace  # given back
+
+
 def test_history_path_falls_back_to_local_state(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -263,10 +286,11 @@ def test_completer(mods: Mods, reloader: Reloader) -> None:
 def test_toolbar_text(mods: Mods, reloader: Reloader) -> None:
     name = mods.name("m")
     mods.write(name, "X = 1\n")
+    mods.write(mods.name("broken"), "raise ImportError('not a reload')\n")
     reloader.import_all()
     text = toolbar_text(reloader)
     assert str(mods.root) in text
-    assert "1 module |" in text
+    assert "1 module |" in text  # the broken one did not load
     assert "no reloads yet" in text
     reloader.reload(name)
     assert f"last: {name} ok" in toolbar_text(reloader)
