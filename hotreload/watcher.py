@@ -30,6 +30,7 @@ our read but not yet seen by the lagging observer thread.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -42,11 +43,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar, final
 
 from hotreload.filters import PathFilter
-from hotreload.roots import is_within
+from hotreload.roots import is_within, iter_module_files
 
 if TYPE_CHECKING:
     from watchdog.events import FileSystemEvent, FileSystemEventHandler
-    from watchdog.observers.api import BaseObserver
+    from watchdog.observers.api import BaseObserver, ObservedWatch
 
 __all__ = [
     "Change",
@@ -314,6 +315,7 @@ class Watcher:
         self._lost: list[Path] = []  # roots lost, not yet reported
         self._lost_seen: set[Path] = set()
         self._root_ids: dict[Path, tuple[int, int]] = {}
+        self._watches: dict[Path, ObservedWatch] = {}
         self._reports_close = False
         self._burst_start: float | None = None  # see _burst_goes_on
         self._stopping = False
@@ -338,12 +340,7 @@ class Watcher:
         try:
             for root in self._roots:
                 self._root_ids[root] = _identity(root)
-                observer.schedule(
-                    _make_handler(self, root),
-                    str(root),
-                    recursive=True,
-                    follow_symlink=self._follow_symlinks,
-                )
+                self._watches[root] = self._schedule(observer, root)
             observer.start()
         except BaseException:
             _dispose(observer)
@@ -538,17 +535,54 @@ class Watcher:
             if changes:
                 self._call(self._on_batch, changes)
 
+    def _schedule(self, observer: BaseObserver, root: Path) -> ObservedWatch:
+        return observer.schedule(
+            _make_handler(self, root),
+            str(root),
+            recursive=True,
+            follow_symlink=self._follow_symlinks,
+        )
+
     def _check_roots(self) -> None:
         # inotify reports a deleted root, but a root moved away (IN_MOVE_SELF)
-        # produces no watchdog event at all: a cheap stat per second finds it.
+        # produces no watchdog event at all: a cheap stat per second finds it,
+        # and finds a lost root back (rm -rf and regenerate, a checkout).
         for root, ident in list(self._root_ids.items()):
             try:
-                gone = _identity(root) != ident
+                now: tuple[int, int] | None = _identity(root)
             except OSError:
-                gone = True
-            if gone:
-                with self._cond:
+                now = None
+            with self._cond:
+                known_lost = root in self._lost_seen
+                if not known_lost and now != ident:
                     self._root_lost(root)
+            # Not by identity: a directory made again often gets the old inode.
+            if known_lost and now is not None and root.is_dir():
+                self._rewatch(root, now)
+
+    def _rewatch(self, root: Path, ident: tuple[int, int]) -> None:
+        """Watch a root that is back; its files count as changed (hashes decide)."""
+        observer = self._observer
+        if observer is None:
+            return
+        old = self._watches.pop(root, None)
+        if old is not None:
+            with contextlib.suppress(Exception):  # its emitter may have ended
+                observer.unschedule(old)
+        try:
+            self._watches[root] = self._schedule(observer, root)
+        except OSError:
+            return  # gone again, or not readable: the next check tries again
+        self._root_ids[root] = ident
+        files = list(
+            iter_module_files(root, self._filter, follow_symlinks=self._follow_symlinks)
+        )
+        with self._cond:
+            self._lost_seen.discard(root)
+            for path in files:
+                self._batcher.add(path)
+            self._cond.notify_all()
+        logger.warning("root %s is back; watching it again", root)
 
     def _read_batch(self, paths: list[Path]) -> list[Change]:
         with self._cond:
