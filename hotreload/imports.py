@@ -65,10 +65,16 @@ class Imports:
         return None
 
     def loaded(self, name: str, path: Path) -> types.ModuleType | None:
-        """The loaded module ``name``, if it was loaded from ``path``."""
+        """The loaded module ``name``, if it was loaded from ``path``.
+
+        A module still running its first import is not loaded yet: that
+        import reads the file itself, and a reload must not run beside it.
+        """
         module = sys.modules.get(name)
         file = getattr(module, "__file__", None)
         if module is None or not file:
+            return None
+        if getattr(getattr(module, "__spec__", None), "_initializing", False):
             return None
         if name not in self.known:
             if os.path.normcase(file) != os.path.normcase(str(path)):

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -143,6 +144,22 @@ def test_late_change_with_the_imported_bytes_is_not_a_reload(mods):
         rl._on_batch([Change(path, mods.root, b"V = 2\n")])
         [event] = rl.apply_pending()
         assert event.ok and sys.modules[name].V == 2
+
+
+def test_no_reload_runs_beside_a_first_import(mods):
+    # The REPL's import_all (main thread) can still be running a module when
+    # the watcher hands over the change that created its file.
+    name = mods.name("mod")
+    path = mods.write(name, "V = 1\n")
+    with Reloader(mods.root, apply="manual") as rl:
+        module = importlib.import_module(name)
+        spec: Any = module.__spec__
+        spec._initializing = True  # as importlib marks it meanwhile
+        try:
+            rl._on_batch([Change(path, mods.root, b"V = 2\n")])
+            assert rl.apply_pending() == [] and module.V == 1
+        finally:
+            spec._initializing = False
 
 
 def test_reverting_a_broken_save_reloads_and_clears_the_failure(mods, started):
