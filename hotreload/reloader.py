@@ -31,6 +31,7 @@ from hotreload.graph import ImportGraph, static_imports
 from hotreload.imports import Imports
 from hotreload.registry import Registry
 from hotreload.roots import (
+    innermost_root,
     iter_module_files,
     module_name,
     module_path,
@@ -194,7 +195,7 @@ class Reloader:
                     continue
                 if name.rpartition(".")[2] == "__main__":
                     continue  # a package's command line: run, never imported
-                if self._owner(path) != root:
+                if innermost_root(path, self.roots) != root:
                     continue  # under nested roots the inner one names it
                 if any(name.startswith(f.module + ".") for f in failures):
                     continue  # its package failed; that failure says it all
@@ -471,7 +472,8 @@ class Reloader:
             self._registry.restore(module.__dict__, bindings)
         rebound = 0
         digest = content_digest(source)
-        self._seed(path, digest)  # the watcher need not hand these bytes over again
+        if trigger != "file":  # the watcher read file changes itself
+            self._seed(path, digest)  # it need not hand these bytes over again
         if outcome.ok:
             self._live[path] = digest
             rebound = self._rebind(name, outcome.replaced)
@@ -619,11 +621,6 @@ class Reloader:
 
     def _root_of(self, path: Path) -> Path | None:
         return self._imports.root_of(path)
-
-    def _owner(self, path: Path) -> Path | None:
-        """The innermost root ``path`` lies under (the one the watcher names)."""
-        found = [r for r in self.roots if path.is_relative_to(r)]
-        return max(found, key=lambda r: len(r.parts), default=None)
 
     def _names_of(self, path: Path, root: Path) -> list[str]:
         """Every name ``path`` is a module by: one per root it lies under."""
