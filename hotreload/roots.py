@@ -11,13 +11,14 @@ import os
 import stat
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from hotreload.errors import HotreloadWarning, RootError
 from hotreload.filters import PathFilter
 
 __all__ = [
+    "innermost_root",
     "is_within",
     "iter_module_files",
     "module_name",
@@ -53,6 +54,15 @@ def validate_root(path: str | os.PathLike[str]) -> Path:
     if not os.access(resolved, os.R_OK | os.X_OK):
         raise RootError(raw, "not readable")
     return resolved
+
+
+def innermost_root(path: Path, roots: Iterable[Path]) -> Path | None:
+    """The deepest of ``roots`` that ``path`` lies under (lexically), or None.
+
+    Under nested roots a file belongs to the inner one, and is named after it.
+    """
+    found = [root for root in roots if path.is_relative_to(root)]
+    return max(found, key=lambda root: len(root.parts), default=None)
 
 
 def module_name(path: Path, root: Path) -> str | None:

@@ -21,11 +21,12 @@ file reported ``modified`` is not read before its ``closed``, and a save
 that has ended (closed, or renamed into place) waits only a short settle
 when it is the only file changing; a file renamed away or deleted (the first
 half of the vim and JetBrains saves) and a change of several files wait the
-whole debounce. Reading guards
-against what events cannot show: the file changing during the read, a change
-within the quiet period whose event is still on its way, the empty file an
-in-place save shows while it truncates, and (inotify) events queued before
-our read but not yet seen by the lagging observer thread.
+whole debounce.
+
+Reading guards against what events cannot show: the file changing during
+the read, a change within the quiet period whose event is still on its way,
+the empty or missing file a save shows half-way, and (inotify) events
+queued before our read but not yet seen by the lagging observer thread.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar, final
 
 from hotreload.filters import PathFilter
-from hotreload.roots import is_within, iter_module_files
+from hotreload.roots import innermost_root, is_within, iter_module_files
 
 if TYPE_CHECKING:
     from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -295,7 +296,7 @@ class Watcher:
         on_root_lost: Callable[[Path], None] | None = None,
         clock: Clock = time.monotonic,
     ) -> None:
-        # Deepest first, so a file under nested roots belongs to the inner one.
+        # Resolved, once each, deepest first.
         self._roots: Final = tuple(
             sorted({Path(r).resolve() for r in roots}, key=lambda r: -len(r.parts))
         )
@@ -311,7 +312,7 @@ class Watcher:
         self._digests: dict[Path, bytes] = {}  # last bytes seen or seeded, hashed
         self._retried: set[Path] = set()  # empty or missing, read again (_fresh)
         self._echoes: dict[Path, int] = {}  # paths being read -> closes seen since
-        self._quiet_ns = 0  # the batcher's debounce, for _read_stable
+        self._quiet_ns = 0  # _read_stable's timestamp check (0: the echoes do it)
         self._lost: list[Path] = []  # roots lost, not yet reported
         self._lost_seen: set[Path] = set()
         self._root_ids: dict[Path, tuple[int, int]] = {}
@@ -679,10 +680,8 @@ class Watcher:
         return Change(path, self._root_of(path), data)
 
     def _root_of(self, path: Path) -> Path:
-        for root in self._roots:  # deepest first
-            if path.is_relative_to(root):
-                return root
-        return self._roots[0]  # pragma: no cover  paths come from the roots' watches
+        root = innermost_root(path, self._roots)
+        return root if root is not None else self._roots[0]  # events come from roots
 
     def _call(self, callback: Callable[[_T], None] | None, arg: _T) -> None:
         if callback is None:
