@@ -115,6 +115,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("scenario", choices=SCENARIOS)
     parser.add_argument("--run", metavar="ROOT", help=argparse.SUPPRESS)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument(
+        "--thread",
+        default="hotreload",
+        help="profile threads whose name contains this (watchdog's: Thread)",
+    )
     args = parser.parse_args(argv)
     if args.run:  # inside py-spy: report the watcher's lifetime per iteration
         iterations, lifetime = SCENARIOS[args.scenario](Path(args.run))
@@ -137,7 +142,7 @@ def main(argv: list[str]) -> int:
             capture_output=True,
         )
         per = float((Path(scratch) / "per-iteration").read_text())
-        print(summarize(raw, "hotreload", args.top, per))
+        print(summarize(raw, args.thread, args.top, per))
     return 0
 
 
