@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import textwrap
@@ -403,18 +404,37 @@ def _emit(obj: dict[str, Any], out: TextIO) -> None:
 def _stdout_for_events(as_json: bool) -> Iterator[TextIO]:
     """Standard output for the events; with --json, user code prints to stderr.
 
-    Modules print at import and at reload; on stdout, next to the JSON
-    lines, that would break the stream for whatever reads it.
+    Modules print at import and at reload, and run subprocesses that write
+    to file descriptor 1; on stdout, next to the JSON lines, that would
+    break the stream for whatever reads it. So descriptor 1 itself goes to
+    stderr meanwhile, and the events get a descriptor of their own.
     """
     out = sys.stdout
     if not as_json:
         yield out
         return
-    sys.stdout = sys.stderr
     try:
-        yield out
+        fd = out.fileno()
+    except (AttributeError, OSError, ValueError):  # captured, as in tests
+        fd = -1
+    if fd != 1:
+        sys.stdout = sys.stderr
+        try:
+            yield out
+        finally:
+            sys.stdout = out
+        return
+    out.flush()
+    events_fd = os.dup(1)
+    os.dup2(2, 1)
+    # Closed in the finally below, after descriptor 1 is given back.
+    events = open(events_fd, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
+    try:
+        yield events
     finally:
-        sys.stdout = out
+        sys.stdout.flush()  # the modules' own output, to stderr still
+        os.dup2(events_fd, 1)
+        events.close()  # may raise BrokenPipeError: the reader is gone
 
 
 def _daemon(settings: Settings, *, as_json: bool) -> int:

@@ -366,6 +366,10 @@ def spawn(*args: str, cwd: Path) -> subprocess.Popen[bytes]:
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_json_daemon(samples: Path, tmp_path: Path, stop: signal.Signals) -> None:
+    # Output a module writes to descriptor 1 itself (a subprocess would too)
+    # must not land between the events.
+    plugin = samples / "plugin.py"
+    plugin.write_text("import os\nos.write(1, b'raw')\n" + plugin.read_text())
     proc = spawn("watch", str(samples), "--no-repl", "--json", cwd=tmp_path)
     try:
         out = Lines(proc.stdout)
@@ -398,6 +402,7 @@ def test_json_daemon(samples: Path, tmp_path: Path, stop: signal.Signals) -> Non
             proc.communicate()
     assert proc.returncode == 0, err.decode()
     assert rest == b""
+    assert b"raw" in err
     assert b"Traceback" not in err
 
 
