@@ -440,6 +440,10 @@ class Watcher:
 
     def _record(self, event: FileSystemEvent, root: Path) -> None:
         """Runs on the observer thread: filter, hand to the batcher, notify."""
+        if root in self._lost_seen:
+            # A root moved away keeps its watch, which follows the directory
+            # to where it went: its files are not under the root any more.
+            return
         kind = event.event_type
         if kind == "closed_no_write":
             self._echo(Path(os.fsdecode(event.src_path)))
@@ -575,11 +579,12 @@ class Watcher:
         except OSError:
             return  # gone again, or not readable: the next check tries again
         self._root_ids[root] = ident
-        files = list(
+        with self._cond:
+            self._lost_seen.discard(root)  # its events count from here on...
+        files = list(  # ...and what came before them is found by looking
             iter_module_files(root, self._filter, follow_symlinks=self._follow_symlinks)
         )
         with self._cond:
-            self._lost_seen.discard(root)
             for path in files:
                 self._batcher.add(path)
             self._cond.notify_all()

@@ -437,6 +437,25 @@ def test_moving_the_root_away_calls_on_root_lost(
     assert rec.lost.get(timeout=TIMEOUT) == root
 
 
+def test_a_moved_away_root_reports_nothing_from_where_it_went(
+    rec: Recorder, tmp_path: Path
+) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    data = version()
+    (a / "x.py").write_bytes(data)
+    with Watcher([a, b], rec.on_batch, on_root_lost=rec.on_root_lost) as watcher:
+        watcher.seed(a / "x.py", data)  # loaded, as far as it knows
+        moved = tmp_path / "moved"
+        os.rename(a, moved)
+        assert rec.lost.get(timeout=TIMEOUT) == a
+        write_in_place(moved / "x.py", version())  # its watch followed it there
+        # Two barriers: a file that reads as missing is read once more a
+        # debounce later, after the first barrier's batch perhaps.
+        assert rec.barrier(b) + rec.barrier(b) == []
+
+
 # -- lifecycle and robustness ------------------------------------------------------------
 
 
