@@ -45,6 +45,7 @@ _FUTURE_MASK: Final = functools.reduce(
 )
 
 _input_numbers = itertools.count(1)
+_NOTHING: Final = object()
 
 
 def _is_ours(tb: TracebackType) -> bool:
@@ -102,6 +103,7 @@ class Console:
         self._compiler = codeop.CommandCompiler()
         self._buffer: list[str] = []
         self._filename = ""
+        self._shown: object = _NOTHING  # the value last echoed into ``_``
 
     @property
     def buffer(self) -> str:
@@ -182,11 +184,18 @@ class Console:
             sys.displayhook = saved
 
     def _display(self, value: object) -> None:
-        """``sys.displayhook`` while typed code runs: echo and keep in ``_``."""
+        """``sys.displayhook`` while typed code runs: echo and keep in ``_``.
+
+        As in Python, an ``_`` the user assigned stays theirs (there the
+        echo goes to ``builtins._``, which a global ``_`` hides).
+        """
         if value is None:
             return
         text = repr(value)
-        self.namespace["_"] = value
+        namespace = self.namespace
+        if namespace.get("_", self._shown) is self._shown:
+            namespace["_"] = value
+            self._shown = value
         self.write(text + "\n")
 
     def _compile(self, source: str, filename: str) -> CodeType:

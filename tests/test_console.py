@@ -54,6 +54,13 @@ def test_every_expression_statement_is_echoed(s: Session) -> None:
     assert s.namespace["_"] == 1 and sys.displayhook is sys.__displayhook__
 
 
+def test_an_underscore_the_user_assigned_stays_theirs(s: Session) -> None:
+    s.feed("7", "_ = 'mine'", "8", "_")
+    assert s.out == ["7\n", "8\n", "'mine'\n"]
+    s.feed("del _", "9", "_")
+    assert s.out[-2:] == ["9\n", "9\n"]
+
+
 def test_repr_is_echoed(s: Session) -> None:
     s.feed("'a'")
     assert s.out == ["'a'\n"]
