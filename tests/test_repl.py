@@ -71,6 +71,21 @@ def session(reloader: Reloader, pipe: PipeInput, text: str, **kw: Any) -> Run:
     return Run(repl.run(), out, repl)
 
 
+def save_and_hear(reloader: Reloader, path: Path, source: str) -> ReloadEvent:
+    """Save ``path`` and return its event once the REPL has been told of it.
+
+    Subscribed after the REPL's own subscriber: when this one hears the
+    event, the REPL has handled it (``wait()`` can return before that).
+    """
+    heard: queue.Queue[ReloadEvent] = queue.Queue()
+    unsubscribe = reloader.subscribe(heard.put)
+    try:
+        write_atomic(path, source)
+        return heard.get(timeout=10)
+    finally:
+        unsubscribe()
+
+
 def test_echoes_results_and_exits_zero(reloader: Reloader, pipe: PipeInput) -> None:
     run = session(reloader, pipe, "x = 41\rx + 1\r")
     assert run.code == 0
@@ -109,13 +124,8 @@ def test_reload_mid_session_reaches_the_user(
     reloader.subscribe(delivered.append)
 
     def edit() -> None:
-        # Runs on the main thread as user code; blocks until the reload has
-        # been delivered (this subscriber comes after the REPL's own).
-        heard: queue.Queue[ReloadEvent] = queue.Queue()
-        unsubscribe = reloader.subscribe(heard.put)
-        write_atomic(path, "def hello(n):\n    return 'Welcome ' + n\n")
-        heard.get(timeout=10)
-        unsubscribe()
+        # Runs on the main thread as user code, while the REPL is running.
+        save_and_hear(reloader, path, "def hello(n):\n    return 'Welcome ' + n\n")
 
     namespace = {"__name__": "__main__", "edit": edit}
     script = f"from {name} import hello\rh = {name}.hello\redit()\rhello('A')\rh('B')\r"
@@ -153,12 +163,7 @@ def test_a_module_fixed_after_a_failed_start_gets_its_name(
     path = mods.write(name, "import no_such_module_anywhere\n")
 
     def fix() -> None:
-        # Subscribed after the REPL: once this hears the event, so has it.
-        heard: queue.Queue[ReloadEvent] = queue.Queue()
-        unsubscribe = reloader.subscribe(heard.put)
-        write_atomic(path, "VALUE = 7\n")
-        assert heard.get(timeout=10).ok
-        unsubscribe()
+        assert save_and_hear(reloader, path, "VALUE = 7\n").ok
 
     run = session(reloader, pipe, f"fix()\r{name}.VALUE\r", namespace={"fix": fix})
     assert f"{name} failed to import" in run.text
