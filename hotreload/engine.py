@@ -524,6 +524,18 @@ class _Transaction:
         # By the MRO, not isinstance: Protocol and TypedDict refuse the check.
         if not reason and any(new in type(v).__mro__ for v in vars(new).values()):
             reason = "it holds instances of itself"
+        if not reason and getattr(old, "_fields", None) != getattr(
+            new, "_fields", None
+        ):
+            # A named tuple's fields are its layout: an old tuple cannot take
+            # the new methods (its repr alone would fail), nor move over.
+            warning = (
+                f"{old.__qualname__}: its fields changed; class replaced, "
+                "instances keep the old one"
+            )
+            if warning not in self.warnings:  # the class statement, then the merge
+                self.warnings.append(warning)
+            return new
         if reason:
             self._note_replaced_class(old, new, old.__qualname__, reason)
             return new

@@ -768,6 +768,25 @@ def test_named_tuple_methods_update(mods, rl):
     assert pair.total() == 2 and isinstance(pair, m.Pair)
 
 
+def test_named_tuples_with_new_fields_replace_and_old_ones_still_work(mods, rl):
+    src = """
+        from collections import namedtuple
+        from typing import NamedTuple
+        Point = namedtuple("Point", "x y")
+        class Pair(NamedTuple):
+            a: int
+            b: int
+    """
+    name, m = load(mods, rl, "m", src)
+    point, pair = m.Point(1, 2), m.Pair(1, 2)
+    more = src.replace('"x y"', '"x y z"')
+    new = more.replace("b: int", "b: int\n            c: int = 0")
+    event = edit(mods, rl, name, new)
+    assert event.ok and m.Point(1, 2, 3).z == 3 and m.Pair(1, 2).c == 0
+    assert repr(point) == "Point(x=1, y=2)" and repr(pair) == "Pair(a=1, b=2)"
+    assert sorted(w.split(":")[0] for w in event.warnings) == ["Pair", "Point"]
+
+
 def test_failed_importer_is_retried_when_its_dependency_catches_up(mods, rl):
     base, _ = load(mods, rl, "base", "OLD = 1\n")
     user, u = load(mods, rl, "user", f"from {base} import OLD\nV = OLD\n")
