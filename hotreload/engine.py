@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import abc
 import builtins
+import contextlib
 import enum
 import functools
 import importlib
@@ -497,6 +498,8 @@ class _Transaction:
             ns["__orig_bases__"] = bases
         exec(func.__code__, func.__globals__, ns, closure=func.__closure__)
         reason = layout_change(old, resolved or (object,), ns.get("__slots__"))
+        if not reason and type(old) is not meta:
+            reason = "its metaclass changed"  # a metaclass= taken away
         if reason:
             new = meta(name, resolved, ns, **kwds)
             self._note_replaced_class(old, new, func.__qualname__, reason)
@@ -619,19 +622,56 @@ class _Transaction:
         into ``old`` like a metaclass-built class.
         """
         if isinstance(old, enum.EnumType):
-            self._note_replaced_class(old, new, where)
-            return new
-        known = self.migrations.get(old)
-        if known is not None and known[0] is new:
-            return new  # the replacement the class statement made
-        kept = self._graft(old, new)
+            kept: type = self._graft_enum(old, new)  # Enum("Color", "RED GREEN")
+        else:
+            known = self.migrations.get(old)
+            if known is not None and known[0] is new:
+                return new  # the replacement the class statement made
+            kept = self._graft(old, new)
+            if kept is old:
+                self.migrations.pop(old, None)
         if kept is old:
-            self.migrations.pop(old, None)
-            # Objects the module made from the rebuilt class (DEFAULT = S()).
-            for value in self.live.values():
-                if type(value) is new:
-                    value.__class__ = old
+            self._adopt(new, old)
         return kept
+
+    def _adopt(self, new: type, old: type) -> None:
+        """Objects the module made from ``new`` while it ran now belong to ``old``.
+
+        ``new`` was made again and then grafted into ``old``. Looked for in
+        the module's globals and in the lists and dicts they hold, a few
+        levels down (``DEFAULT = S()``, ``DEFAULTS = [S()]``): no heap scan.
+        Instances change class; an enum's members are swapped for the old
+        members of the same name.
+        """
+        members: Mapping[str, Any] | None = (
+            old.__members__ if isinstance(old, enum.EnumType) else None
+        )
+
+        def swap(obj: Any) -> Any:
+            if members is not None:
+                return members.get(obj._name_, obj)
+            obj.__class__ = old
+            return obj
+
+        seen: set[int] = set()
+        pending: list[tuple[Any, int]] = [(self.live, 0)]
+        while pending:
+            container, depth = pending.pop()
+            if id(container) in seen or depth > _ADOPT_DEPTH:
+                continue
+            seen.add(id(container))
+            items = (
+                list(container.items())
+                if isinstance(container, dict)
+                else list(enumerate(container))
+            )
+            for key, value in items:
+                if type(value) is new:
+                    with contextlib.suppress(TypeError):  # a layout it cannot take
+                        if (replacement := swap(value)) is not value:
+                            container[key] = replacement
+                elif isinstance(value, dict | list):
+                    pending.append((value, depth + 1))
 
     def _note_replaced_class(
         self, old: type, new: type, where: str, reason: str = ""
@@ -684,15 +724,32 @@ class _Transaction:
 
 
 def _recount_abstracts(cls: type[object]) -> None:
-    """Which methods of a kept ABC are abstract now (ABCMeta's own job)."""
-    if isinstance(cls, abc.ABCMeta):
-        abc.update_abstractmethods(cls)
+    """Which methods of a kept ABC are abstract now (ABCMeta's own job).
+
+    Its subclasses, in other modules too, inherit what it declares; and the
+    isinstance answers it cached may no longer hold (a Protocol's members,
+    a ``__subclasshook__``).
+    """
+    if not isinstance(cls, abc.ABCMeta):
+        return
+    family = [cls]
+    for member in family:
+        family.extend(s for s in member.__subclasses__() if s not in family)
+    for member in family:
+        if isinstance(member, abc.ABCMeta):
+            abc.update_abstractmethods(member)
+            clear = getattr(member, "_abc_caches_clear", None)
+            if clear is not None:
+                clear()
 
 
 def _members(cls: enum.EnumType) -> dict[str, object]:
     members: Mapping[str, enum.Enum] = cls.__members__
     return {name: member._value_ for name, member in members.items()}
 
+
+# How deep _adopt looks into the containers of a module's globals.
+_ADOPT_DEPTH: Final = 3
 
 _BEHAVIOUR: Final = (
     types.FunctionType,

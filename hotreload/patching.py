@@ -147,7 +147,12 @@ def as_type_would(ns: dict[str, Any]) -> None:
 
 
 def repoint_class_cells(value: object, built: type | None, old: type) -> None:
-    """Make ``super()`` in a method grafted from ``built`` refer to ``old``."""
+    """Make closures grafted from ``built`` refer to ``old`` instead.
+
+    That is ``super()``'s ``__class__`` cell, and any other cell holding the
+    class, such as ``cls`` in the ``__subclasshook__`` that
+    ``Protocol.__init_subclass__`` defines for each protocol.
+    """
     if built is None:
         return
     if isinstance(value, staticmethod | classmethod):
@@ -158,6 +163,6 @@ def repoint_class_cells(value: object, built: type | None, old: type) -> None:
     for func in funcs:
         if not isinstance(func, types.FunctionType) or not func.__closure__:
             continue
-        for name, cell in zip(func.__code__.co_freevars, func.__closure__, strict=True):
-            if name == "__class__" and cell_get(cell) is built:
+        for cell in func.__closure__:
+            if cell_get(cell) is built:
                 cell.cell_contents = old

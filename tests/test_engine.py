@@ -744,6 +744,83 @@ MUL = 1
     assert m.S(1, 2).b == 2
 
 
+def test_objects_made_from_rebuilt_classes_belong_to_the_kept_ones(mods, rl):
+    src = """
+import collections, dataclasses, enum
+@dataclasses.dataclass(slots=True)
+class S:
+    x: int = 0
+P = collections.namedtuple("P", "x y")
+Color = enum.Enum("Color", "RED GREEN")
+DEFAULTS = [S(1)]
+BY_NAME = {"origin": P(0, 0), "colors": [Color.GREEN]}
+FAVOURITE = Color.RED
+K = 1
+"""
+    name, m = load(mods, rl, "m", src)
+    S, P, red = m.S, m.P, m.Color.RED
+    event = edit(mods, rl, name, src.replace("K = 1", "K = 2"))
+    assert event.ok and event.warnings == ()
+    assert m.S is S and m.P is P and m.Color.RED is red and m.FAVOURITE is red
+    assert type(m.DEFAULTS[0]) is S and type(m.BY_NAME["origin"]) is P
+    assert m.BY_NAME["colors"][0] is m.Color.GREEN
+
+
+def test_a_metaclass_taken_away_replaces_the_class(mods, rl):
+    src = """
+class Meta(type):
+    def __call__(cls, *args):
+        return "intercepted"
+class A(metaclass=Meta):
+    pass
+"""
+    name, m = load(mods, rl, "m", src)
+    event = edit(mods, rl, name, src.replace("(metaclass=Meta)", ""))
+    assert event.ok and any("its metaclass changed" in w for w in event.warnings)
+    assert type(m.A) is type and isinstance(m.A(), m.A)
+
+
+def test_kept_protocols_and_abcs_answer_isinstance_afresh(mods, rl):
+    src = """
+import abc
+from typing import Protocol, runtime_checkable
+@runtime_checkable
+class Greeter(Protocol):
+    def greet(self): ...
+class Sized(abc.ABC):
+    @classmethod
+    def __subclasshook__(cls, other):
+        return True if hasattr(other, "size") else NotImplemented
+class Dog:
+    size = 1
+    def greet(self):
+        return "woof"
+"""
+    name, m = load(mods, rl, "m", src)
+    assert isinstance(m.Dog(), m.Greeter) and isinstance(m.Dog(), m.Sized)  # cached
+    new = src.replace(
+        "def greet(self): ...", "def greet(self): ...\n    def fly(self): ..."
+    )
+    event = edit(mods, rl, name, new.replace('"size"', '"length"'))
+    assert event.ok
+    assert not isinstance(m.Dog(), m.Greeter) and not isinstance(m.Dog(), m.Sized)
+
+
+def test_subclasses_elsewhere_inherit_new_abstract_methods(mods, rl):
+    base_src = "import abc\nclass Base(abc.ABC):\n    @abc.abstractmethod\n    def f(self): ...\n"
+    base, _ = load(mods, rl, "base", base_src)
+    _, impl = load(
+        mods,
+        rl,
+        "impl",
+        f"from {base} import Base\nclass Impl(Base):\n    def f(self):\n        return 1\n",
+    )
+    more = base_src + "    @abc.abstractmethod\n    def g(self): ...\n"
+    assert edit(mods, rl, base, more).ok
+    with pytest.raises(TypeError, match="abstract"):
+        impl.Impl()
+
+
 def test_slots_change_replaces_the_class(mods, rl):
     src = 'class P:\n    __slots__ = ("x",)\n'
     name, m = load(mods, rl, "m", src)
