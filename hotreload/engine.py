@@ -666,6 +666,8 @@ class _Transaction:
                 else list(enumerate(container))
             )
             for key, value in items:
+                if depth == 0 and key in _IMPORT_DUNDERS:
+                    continue  # __builtins__ is a dict, and none of the module's
                 if type(value) is new:
                     with contextlib.suppress(TypeError):  # a layout it cannot take
                         if (replacement := swap(value)) is not value:
