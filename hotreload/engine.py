@@ -734,15 +734,15 @@ def _recount_abstracts(cls: type[object]) -> None:
     """
     if not isinstance(cls, abc.ABCMeta):
         return
-    family = [cls]
-    for member in family:
-        family.extend(s for s in member.__subclasses__() if s not in family)
-    for member in family:
-        if isinstance(member, abc.ABCMeta):
-            abc.update_abstractmethods(member)
-            clear = getattr(member, "_abc_caches_clear", None)
-            if clear is not None:
-                clear()
+    family, seen = [cls], {cls}
+    for member in family:  # grows as it goes: every subclass, once (diamonds)
+        for sub in member.__subclasses__():
+            if sub not in seen:
+                seen.add(sub)
+                family.append(sub)
+    for member in family:  # all ABCMeta instances, as subclasses of one
+        abc.update_abstractmethods(member)
+        member._abc_caches_clear()  # type: ignore[attr-defined]  # not in typeshed
 
 
 def _members(cls: enum.EnumType) -> dict[str, object]:
