@@ -13,6 +13,7 @@ from pathlib import Path
 
 SMALL = "hrb_small"
 ONE_CLASS = "hrb_thing"
+HEAP = "hrb_heap"
 BRANCH_SIZE = 500
 IDLE_PACKAGES = 10
 IDLE_PER_PACKAGE = 99  # + one __init__.py each: 1,000 files
@@ -74,6 +75,34 @@ class Thing:
 '''
 
 
+def heap_module(method: int, setting: int) -> str:
+    """One class and one module-level setting; an edit changes one of the two.
+
+    ``method`` is the body of ``Thing.value`` (the edit IPython's
+    deduperreload patches in place); ``setting`` is a module-level statement
+    that calls an imported function, which deduperreload does not patch (it
+    patches defs and constant expressions only), so IPython re-executes the
+    module and updates the instances of ``Thing`` through ``gc.get_referrers``.
+    """
+    return f'''"""One class, reloaded while the process holds many live objects."""
+
+from datetime import timedelta
+
+TIMEOUT = timedelta(seconds={setting})
+
+
+class Thing:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def value(self) -> int:
+        return {method}
+
+    def timeout(self) -> float:
+        return TIMEOUT.total_seconds()
+'''
+
+
 def branch_name(index: int) -> str:
     return f"hrb_b{index:03d}"
 
@@ -120,6 +149,12 @@ def write_small(root: Path) -> Path:
 def write_one_class(root: Path) -> Path:
     path = root / f"{ONE_CLASS}.py"
     path.write_text(one_class_module(1))
+    return path
+
+
+def write_heap(root: Path) -> Path:
+    path = root / f"{HEAP}.py"
+    path.write_text(heap_module(1, 1))
     return path
 
 

@@ -19,18 +19,31 @@ from bench.saves import ManualWriter
 from bench.tools import Tool
 
 
-class Cell:
-    """One small GC-tracked object of the synthetic heap (48 bytes)."""
+class Record:
+    """One unit of the synthetic heap: three GC-tracked objects, as apps hold.
 
-    __slots__ = ("value",)
+    An instance with a ``__dict__``, a list and a dict that holds the list.
+    Containers of atoms alone would not do: a dict of ints and strings, or a
+    tuple of them, is untracked by the GC, and ``gc.get_referrers`` (what
+    IPython's instance update calls) never visits an untracked object.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.tags = [n]
+        self.meta = {"tags": self.tags, "id": n}
 
 
-def _setup(tool: Tool, root: Path) -> tuple[Any, Any, dict[str, Any]]:
+PER_RECORD = 3  # tracked objects per Record: the instance, its list, its dict
+
+
+def _setup(
+    tool: Tool, root: Path, name: str = corpus.ONE_CLASS
+) -> tuple[Any, Any, dict[str, Any]]:
     tool.start(root, watch=False)
-    module = tool.import_modules([corpus.ONE_CLASS])[corpus.ONE_CLASS]
+    module = tool.import_modules([name])[name]
     namespace: dict[str, Any] = {"__name__": "bench_alias"}
     tool.track(namespace)
-    exec(f"from {corpus.ONE_CLASS} import Thing", namespace)
+    exec(f"from {name} import Thing", namespace)
     return module, module.Thing(), namespace
 
 
@@ -54,26 +67,63 @@ def _cycle(
     return elapsed, fresh
 
 
+#: The two edits of the heap row: the method body alone (IPython's deduperreload
+#: patches it in place, walking nothing) and a module-level setting (IPython
+#: re-executes the module and updates the instances of its class through
+#: ``gc.get_referrers``, a walk of every GC-tracked object in the process).
+HEAP_EDITS = ("method", "statement")
+
+
 def heap(tool: Tool, root: Path, params: dict[str, Any]) -> dict[str, Any]:
-    """Reload the one-class module while ``objects`` small objects are alive."""
-    module, live, namespace = _setup(tool, root)
+    """Reload the heap module while ``objects`` GC-tracked objects are alive.
+
+    Both edits run on the same heap, one after the other: ``repeats`` timed
+    reloads of each kind, after one warm-up reload of that kind.
+    """
+    module, live, namespace = _setup(tool, root, corpus.HEAP)
     # Built after the tool's set-up: importing jurigged walks every object
     # (~10 s per million), a one-off cost that is not what this row times.
     # One full collection settles the heap into the oldest generation, where
     # it stays for every timed reload.
-    cells = [Cell() for _ in range(params["objects"])]
+    records = [Record(n) for n in range(params["objects"] // PER_RECORD)]
     gc.collect()
     path = Path(module.__file__)
     writer = ManualWriter()
-    times: list[float] = []
-    stale = 0
-    for k in range(params["repeats"] + 1):
-        elapsed, fresh = _cycle(tool, path, writer, k + 2, live, namespace)
-        if k:  # the first reload warms caches and lazy set-up: not counted
-            times.append(elapsed)
-        stale += not fresh
+    versions = {"method": 1, "statement": 1}
+    times: dict[str, list[float]] = {kind: [] for kind in HEAP_EDITS}
+    stale = dict.fromkeys(HEAP_EDITS, 0)
+    for kind in HEAP_EDITS:
+        for k in range(params["repeats"] + 1):
+            versions[kind] += 1
+            m, s = versions["method"], versions["statement"]
+            writer.write(path, corpus.heap_module(m, s))
+            start = time.perf_counter()
+            tool.reload(corpus.HEAP, path)
+            elapsed = time.perf_counter() - start
+            if k:  # the first reload warms caches and lazy set-up: not counted
+                times[kind].append(elapsed)
+            stale[kind] += not _heap_fresh(live, namespace, m, s)
     tool.stop()
-    return {"times": times, "stale": stale, "objects": len(cells)}
+    sample = Record(0)
+    tracked = sum(gc.is_tracked(o) for o in (sample, sample.tags, sample.meta))
+    return {
+        "times": times,
+        "stale": stale,
+        "objects": len(records) * tracked,
+    }
+
+
+def _heap_fresh(
+    live: Any, namespace: dict[str, Any], method: int, setting: int
+) -> bool:
+    """Whether an instance made before, and a new one, both run the new code."""
+    try:
+        return all(
+            thing.value() == method and thing.timeout() == setting
+            for thing in (live, namespace["Thing"]())
+        )
+    except Exception:
+        return False
 
 
 def session(tool: Tool, root: Path, params: dict[str, Any]) -> dict[str, Any]:

@@ -80,48 +80,6 @@ def latency(b: Builder, results: dict[str, Any]) -> None:
         )
 
 
-def heap(b: Builder, results: dict[str, Any]) -> None:
-    empty: dict[str, float] = {}
-    last: dict[str, float] = {}
-    for size, by_tool in results.items():
-        cells: dict[str, str] = {}
-        figures: dict[str, float] = {}
-        for tool, result in by_tool.items():
-            cell = b.check("heap", tool, result)
-            if cell:
-                cells[tool] = cell
-                continue
-            figures[tool] = median(result["times"])
-            cells[tool] = timed(result["times"])
-            if result["stale"]:
-                cells[tool] += " (instance kept old code)"
-            (empty if size == "0" else last)[tool] = figures[tool]
-        for tool in PEERS:
-            if tool in cells and tool in figures:
-                cells[tool] += ratio(figures[tool], figures.get("hotreload"))
-        label = "empty heap" if size == "0" else f"{int(size):,} live objects"
-        b.add(Line("2 reload vs heap", f"one-class module, {label}", cells))
-    if empty and last:
-        growth = {t: last[t] / empty[t] for t in last if t in empty and empty[t]}
-        cells = {t: f"×{g:.2f}" for t, g in growth.items()}
-        ok = growth.get("hotreload")
-        b.add(
-            Line(
-                "2 reload vs heap",
-                "largest heap ÷ empty heap",
-                cells,
-                "≤ 1.5× (3 M objects)",
-                verdict(None if ok is None else ok <= 1.5),
-            )
-        )
-    b.note(
-        "reload vs heap: the reload call alone (Reloader.reload; jurigged "
-        "CodeFile.refresh; IPython ModuleReloader.check() as %autoreload 2 runs "
-        "it; importlib.reload), median of the timed reloads after one warm-up, "
-        "heap = small GC-tracked objects (slotted instances) alive throughout."
-    )
-
-
 WINDOW = 50  # reloads per window: sub-millisecond costs need a wide median
 
 

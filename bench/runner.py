@@ -17,14 +17,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import corpus, gitwriter, startup
+from bench import corpus, gitwriter, realcode, startup
 from bench.saves import SAVE_STYLES
 from bench.worker import RESULT_MARK
 
 REPO = Path(__file__).resolve().parent.parent
-ROWS = ("latency", "heap", "session", "startup", "idle", "branch")
+ROWS = (
+    "latency",
+    "heap",
+    "session",
+    "startup",
+    "idle",
+    "branch",
+    "slowimport",
+    "models",
+)
 TOOLS = ("hotreload", "jurigged", "ipython", "importlib")
-HEAP_SIZES = (0, 100_000, 1_000_000, 3_000_000)
+HEAP_SIZES = (0, 1_000_000, 3_000_000)
 
 
 @dataclass
@@ -41,6 +50,8 @@ class Settings:
     branch_repeats: int = 3
     startup_runs: int = 15
     prompt_runs: int = 5
+    slow_edits: int = 5  # a tool that imports again spends 2 s on each
+    model_repeats: int = 7
     log: Callable[[str], None] = field(default=lambda line: None)
 
     @classmethod
@@ -58,6 +69,8 @@ class Settings:
             branch_repeats=1,
             startup_runs=5,
             prompt_runs=2,
+            slow_edits=2,
+            model_repeats=3,
             log=log,
         )
 
@@ -137,7 +150,7 @@ class Runner:
                 tool: self.worker(
                     "heap",
                     tool,
-                    corpus.write_one_class,
+                    corpus.write_heap,
                     {"objects": size, "repeats": self.settings.heap_repeats},
                 )
                 for tool in self.tools(*TOOLS)
@@ -183,6 +196,27 @@ class Runner:
         return {
             tool: self.worker("branch", tool, prepare, params)
             for tool in self.tools("hotreload", "jurigged", "ipython")
+        }
+
+    def slowimport(self) -> dict[str, Any]:
+        params = {"edits": self.settings.slow_edits, "deadline": 10.0, "gap": 0.3}
+        return {
+            tool: self.worker("slowimport", tool, realcode.write_slow, params)
+            for tool in self.tools(*TOOLS)
+        }
+
+    def models(self) -> dict[str, Any]:
+        return {
+            framework: {
+                tool: self.worker(
+                    "models",
+                    tool,
+                    realcode.write_models(framework),
+                    {"framework": framework, "repeats": self.settings.model_repeats},
+                )
+                for tool in self.tools(*TOOLS)
+            }
+            for framework in realcode.FRAMEWORKS
         }
 
     def run(self, rows: Iterable[str]) -> dict[str, Any]:

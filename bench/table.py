@@ -82,7 +82,8 @@ def timed(values: Sequence[float]) -> str:
 def ratio(peer: float | None, ours: float | None) -> str:
     if peer is None or ours is None or not ours or math.isnan(peer + ours):
         return ""
-    return f" (×{peer / ours:.1f})"
+    times = peer / ours
+    return f" (×{times:.1f})" if times >= 0.1 else f" (×{times:.2g})"
 
 
 def problem(result: dict[str, Any] | None) -> str | None:
@@ -103,12 +104,13 @@ class Builder:
         self.table = Table()
 
     def build(self) -> Table:
-        from bench import rows
+        from bench import costrows, rows
 
-        for name in ("latency", "heap", "session", "startup", "idle", "branch"):
-            if name in self.results:
-                builder: Callable[[Builder, Any], None] = getattr(rows, name)
-                builder(self, self.results[name])
+        for name in self.results:
+            # costrows: the rows that time a reload on a heap or on real code.
+            where = costrows if hasattr(costrows, name) else rows
+            builder: Callable[[Builder, Any], None] = getattr(where, name)
+            builder(self, self.results[name])
         return self.table
 
     def add(self, line: Line) -> None:

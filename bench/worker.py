@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import live, manual
+from bench import live, manual, realwork
 from bench.tools import TOOLS, Tool
 
 RESULT_MARK = "@@bench-result@@ "
@@ -27,6 +27,8 @@ ROWS: dict[str, Row] = {
     "branch": live.branch,
     "heap": manual.heap,
     "session": manual.session,
+    "slowimport": realwork.slowimport,
+    "models": realwork.models,
 }
 
 
