@@ -74,6 +74,17 @@ def heap(b: Builder, results: dict[str, Any]) -> None:
     )
 
 
+def _ran(result: dict[str, Any]) -> str:
+    """'statements run per reload: 1' from ReloadEvent.ran, where it exists."""
+    ran = result.get("ran") or []
+    if not ran:
+        return ""
+    low, high = min(ran), max(ran)
+    return f"statements run per reload (ReloadEvent.ran): {low}" + (
+        f"–{high}" if high != low else ""
+    )
+
+
 def slowimport(b: Builder, results: dict[str, Any]) -> None:
     live: dict[str, str] = {}
     loads: dict[str, str] = {}
@@ -108,8 +119,9 @@ def slowimport(b: Builder, results: dict[str, Any]) -> None:
                 split = (
                     f"hotreload's own view (median): save → event "
                     f"{ms(median(result['reported']))} ms, the reload itself "
-                    f"{ms(median(result['durations']))} ms. "
+                    f"{ms(median(result['durations']))} ms"
                 )
+                split += f"; {_ran(result)}. " if _ran(result) else ". "
     for tool in PEERS:
         if tool in figures:
             live[tool] += ratio(figures[tool], figures.get("hotreload"))
@@ -150,6 +162,8 @@ def models(b: Builder, results: dict[str, Any]) -> None:
             if result["problems"]:
                 b.note(f"models/{framework}/{tool}: " + "; ".join(result["problems"]))
             if tool == "hotreload":
+                if _ran(result):
+                    b.note(f"models/{framework}/hotreload: {_ran(result)}.")
                 ok_cost = figures[tool] <= 0.005
                 ok_kept = high == 0 and result["stale"] == 0
         for tool in PEERS:

@@ -83,6 +83,7 @@ def slowimport(tool: Tool, root: Path, params: dict[str, Any]) -> dict[str, Any]
         "lives": lives,
         "reported": reported,  # save -> the tool's "applied" callback
         "durations": tool.durations,  # the reload alone, as the tool times it
+        "ran": tool.ran,  # statements run per reload, where the tool says
         "reran": reran,
         "missed": missed,
         "alias_stale": alias_stale,
@@ -215,4 +216,5 @@ def models(tool: Tool, root: Path, params: dict[str, Any]) -> dict[str, Any]:
         "stale": stale,
         "edits": params["repeats"] + 1,
         "problems": problems[:4],
+        "ran": tool.ran,
     }

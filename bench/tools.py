@@ -30,6 +30,7 @@ class Tool:
         self.info: dict[str, Any] = {}  # shown in the report (backend, errors)
         self.errors: list[str] = []
         self.durations: list[float] = []  # the tool's own timing of each reload
+        self.ran: list[int] = []  # statements each reload ran, where it says
 
     def start(self, root: Path, *, watch: bool) -> None:
         """Set the tool up for ``root``; start its watcher if ``watch``."""
@@ -79,12 +80,19 @@ class Hotreload(Tool):
         event = self.reloader.reload(name)
         if not event.ok:
             self.errors.append(f"{name}: {event.error!r}")
+        self._count_ran(event)
+
+    def _count_ran(self, event: Any) -> None:
+        ran = getattr(event, "ran", None)  # ReloadEvent.ran, where there is one
+        if isinstance(ran, int):
+            self.ran.append(ran)
 
     def on_applied(self, callback: Applied) -> None:
         def deliver(event: Any) -> None:
             if not event.ok:
                 self.errors.append(f"{event.module}: {event.error!r}")
             self.durations.append(event.duration)
+            self._count_ran(event)
             callback(event.module, event.batch)
 
         self.reloader.subscribe(deliver)
