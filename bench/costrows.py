@@ -70,7 +70,10 @@ def heap(b: Builder, results: dict[str, Any]) -> None:
         "setting, which it cannot patch (a statement that calls a function), so "
         "IPython re-executes the module and its update_instances calls "
         "gc.get_referrers on every version of the class it has seen: a walk of "
-        "every tracked object, growing with each reload."
+        "every tracked object, once more with each reload. jurigged walks "
+        "gc.get_referrers for each changed function's code until one walk "
+        "takes over 0.1 s (codefind's MAX_TIME), then trusts its cache: its "
+        "method edit can cost less at 3 M objects than at 1 M."
     )
 
 
