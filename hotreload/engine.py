@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from hotreload.bytecode import stored_globals
+from hotreload.enums import member_values, move_members
 from hotreload.errors import RejectedError
 from hotreload.incremental import Changes, Runner
 from hotreload.patching import (
@@ -728,8 +729,11 @@ class _Transaction:
             reason = "its metaclass changed"
         elif layout_change(old, new.__bases__, vars(new).get("__slots__")):
             reason = "its bases changed"
-        elif _members(old) != _members(new):
-            reason = "its members changed"
+        elif member_values(old) != member_values(new):
+            reason, undo = move_members(old, new)
+            if undo is not None:
+                self.undo.append(undo)
+                self.updated.append(old.__qualname__)
         if reason:
             self._note_replaced_class(old, new, old.__qualname__, reason)
             return new
@@ -815,7 +819,8 @@ class _Transaction:
         def swap(obj: Any) -> Any:
             if members is not None:
                 return members.get(obj._name_, obj)
-            obj.__class__ = old
+            # object's own setattr: a frozen dataclass refuses its own.
+            object.__setattr__(obj, "__class__", old)
             return obj
 
         seen: set[int] = set()
@@ -880,7 +885,7 @@ class _Transaction:
             if new is None:
                 continue
             try:
-                obj.__class__ = new
+                object.__setattr__(obj, "__class__", new)  # frozen ones too
                 moved += 1
             except TypeError:
                 stuck += 1
@@ -916,11 +921,6 @@ def _recount_abstracts(cls: type[object]) -> None:
     for member in family:  # all ABCMeta instances, as subclasses of one
         abc.update_abstractmethods(member)
         member._abc_caches_clear()  # type: ignore[attr-defined]  # not in typeshed
-
-
-def _members(cls: enum.EnumType) -> dict[str, object]:
-    members: Mapping[str, enum.Enum] = cls.__members__
-    return {name: member._value_ for name, member in members.items()}
 
 
 # How deep _adopt looks into the containers of a module's globals.

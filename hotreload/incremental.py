@@ -11,12 +11,13 @@ failure anywhere rolls the whole module back.
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import types
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
 from hotreload import frameworks
 from hotreload.patching import MISSING, cell_get, same_code
@@ -83,6 +84,9 @@ class Changes:
 
     def any_of(self) -> set[str]:
         return self.rebound | self.patched | self.rebuilt
+
+
+_Def = TypeVar("_Def", bound=ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
 
 
 class _RunClass(Exception):
@@ -594,9 +598,27 @@ class Runner:
         before = self.live.get(stmt.name, MISSING)
         self.ran += 1
         self.bound |= stmt.binds
+        node = stmt.node
+        assert isinstance(node, ast.ClassDef)
+        # The decorators are applied here, one by one, so that each gets the
+        # kept class: a class rebuilt by one (``dataclass(slots=True)``) is
+        # moved into the kept class before the next (a registry) sees it.
+        decorators = [self._eval(d) for d in node.decorator_list]
+        scratch: dict[str, Any] = {}
         with self.txn.class_hook():
-            exec(self._compile([stmt.node]), self.live)
-        after = self.live.get(stmt.name, MISSING)
+            exec(self._compile([_undecorated(node)]), self.live, scratch)
+        after = scratch[stmt.name]
+        for decorator in reversed(decorators):
+            result = decorator(after)
+            if (
+                cls is not None
+                and result is not cls
+                and isinstance(result, type)
+                and result.__qualname__ == cls.__qualname__
+            ):
+                result = self.txn.merge(cls, result, stmt.name)
+            after = result
+        self.live[stmt.name] = after
         if after is not before:
             if before is not MISSING and after is not MISSING:
                 merged = self.txn.merge(before, after, stmt.name)
@@ -616,12 +638,11 @@ def _dunder(name: str) -> bool:
     return name.startswith("__") and name.endswith("__")
 
 
-def _undecorated(
-    node: ast.FunctionDef | ast.AsyncFunctionDef,
-) -> ast.FunctionDef | ast.AsyncFunctionDef:
-    bare = type(node)(**{f: getattr(node, f) for f in node._fields})
+def _undecorated(node: _Def) -> _Def:
+    """A copy of a ``def`` or ``class`` statement without its decorators."""
+    bare = copy.copy(node)
     bare.decorator_list = []
-    return ast.copy_location(bare, node)
+    return bare
 
 
 def _docstring(code: types.CodeType) -> str | None:
