@@ -28,6 +28,7 @@ LAYERS = {
     "patching": 1,
     "plan": 1,
     "frameworks": 1,
+    "enums": 1,
     "registry": 2,
     "incremental": 2,
     "engine": 3,
