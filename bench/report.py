@@ -23,8 +23,11 @@ def machine() -> str:
     except OSError:
         pass
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    # Other processes' load skews every figure: the report says what it was.
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
     return (
-        f"{cores or os.cpu_count()} cores ({cpu}), {platform.system()} "
+        f"{cores or os.cpu_count()} cores ({cpu}, load {load} at the end), "
+        f"{platform.system()} "
         f"{platform.release()}, Python {platform.python_version()} "
         f"({sys.implementation.name})"
     )
