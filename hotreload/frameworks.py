@@ -1,0 +1,669 @@
+"""What hotreload knows of the frameworks whose classes and registries it meets.
+
+The engine calls five functions here, and nothing else:
+
+- `takes_plain_methods(meta)`: may a method be added to a class of ``meta``
+  with ``setattr`` alone, without running its class statement again?
+- `refuse_rerun(cls)`: a class whose statement must not run again in a
+  running process (SQLAlchemy mapped classes, Django models).
+- `rebuild(kept, built)`: after a class statement ran again and its result
+  was moved into the kept class, make pydantic, dataclasses, attrs and
+  named tuples build their machinery for the kept class, and give instances
+  made earlier the defaults of the fields they lack.
+- `before_definition(func, decorators)`: before a decorated ``def`` runs
+  again, forget the routes and commands its decorators made last time
+  (Flask, FastAPI/Starlette, click, ``functools.singledispatch``), so that
+  nothing is registered twice; `Reregistration` puts them back on rollback.
+- `open_setup(namespace)`: around a reload, let the Flask apps and
+  blueprints of the module take routes after their first request.
+
+No framework is imported here: a class is recognised by the modules and
+names of the classes in its MRO, and a framework that is not in
+``sys.modules`` cannot own any object, so ``import hotreload`` stays light.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import gc
+import sys
+import types
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Final
+
+__all__ = [
+    "Reregistration",
+    "before_definition",
+    "open_setup",
+    "rebuild",
+    "refuse_rerun",
+    "takes_plain_methods",
+]
+
+# Metaclasses whose classes accept a plain function set or deleted on them:
+# none of them builds anything from a method at class creation.
+_PLAIN_METHOD_METAS: Final = frozenset(
+    {
+        "pydantic._internal._model_construction.ModelMetaclass",
+        "sqlalchemy.orm.decl_api.DeclarativeMeta",
+        "sqlalchemy.orm.decl_api.DeclarativeAttributeIntercept",
+        "sqlalchemy.orm.decl_api.DCTransformDeclarative",
+        "django.db.models.base.ModelBase",
+    }
+)
+_PYDANTIC_MODEL: Final = "pydantic.main.BaseModel"
+_DJANGO_MODEL_META: Final = "django.db.models.base.ModelBase"
+
+
+def _names(cls: type) -> set[str]:
+    """``module.qualname`` of each class in ``cls``'s MRO."""
+    return {f"{c.__module__}.{c.__qualname__}" for c in cls.__mro__}
+
+
+def _name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def takes_plain_methods(meta: type) -> bool:
+    """Whether classes made by ``meta`` take a plain function as it is.
+
+    True when a function can be added to (``setattr``) or removed from
+    (``delattr``) such a class without running its class statement again:
+    ``type``, ``abc.ABCMeta``, pydantic v2 models, SQLAlchemy 2 declarative
+    classes and Django models. Any other metaclass may build something from
+    a class's methods when it makes the class, so the answer is False.
+    """
+    return meta is type or meta is abc.ABCMeta or _name(meta) in _PLAIN_METHOD_METAS
+
+
+def refuse_rerun(cls: type) -> str | None:
+    """Why the class statement of the live class ``cls`` must not run again.
+
+    Called before the engine runs a changed class statement whose fields
+    changed. SQLAlchemy has mapped ``cls`` to a table and Django has
+    registered the model with its app and database schema: running the
+    statement again in the same process either fails deep inside the
+    framework or leaves two mappings of one table.
+
+    Returns:
+        A message naming the class and what to do (restart, migrate), or
+        None when the statement may run again.
+    """
+    name = cls.__qualname__
+    if "_sa_class_manager" in vars(cls) or "__mapper__" in vars(cls):
+        return (
+            f"{name}: a SQLAlchemy mapped class cannot be defined again in a "
+            "running process (its columns or table changed); restart to apply "
+            "this edit"
+        )
+    if "_sa_registry" in vars(cls) and cls.__subclasses__():
+        return (
+            f"{name}: a SQLAlchemy declarative base with mapped classes cannot "
+            "be defined again in a running process; restart to apply this edit"
+        )
+    if _DJANGO_MODEL_META in _names(type(cls)) and "_meta" in vars(cls):
+        return (
+            f"{name}: a Django model cannot be defined again in a running "
+            "process (its fields changed); write a migration if the table "
+            "changes, and restart to apply this edit"
+        )
+    return None
+
+
+# --------------------------------------------------------------------------
+# rebuild: class machinery and instances made earlier
+# --------------------------------------------------------------------------
+
+
+def rebuild(kept: type, built: type) -> list[str]:
+    """Make the framework machinery of ``kept`` as if ``kept`` had been built.
+
+    The engine ran a class statement again (its fields changed), which made
+    ``built``, and moved ``built``'s attributes into ``kept``. Functions the
+    framework generated for ``built`` still refer to it, and pydantic's
+    validator still makes instances of ``built``: here they are pointed at
+    ``kept``. Instances of ``kept`` made before the edit get the default of
+    each field they lack (frozen and slotted ones too).
+
+    Returns:
+        Warnings for what could not be done: instances left without a field
+        that has no default, a pydantic model whose schema failed to build.
+    """
+    for value in vars(kept).values():
+        _point_cells(value, built, kept)
+    warnings: list[str] = []
+    names = _names(kept)
+    if _PYDANTIC_MODEL in names:
+        warnings += _rebuild_pydantic(kept)
+    fields = _declared_fields(kept)
+    if fields is not None:
+        warnings += _fill_instances(kept, fields)
+    return warnings
+
+
+def _functions(value: Any) -> Iterator[types.FunctionType]:
+    """The plain functions behind a class attribute (methods, properties...)."""
+    if isinstance(value, staticmethod | classmethod):
+        value = value.__func__
+    if isinstance(value, property):
+        for part in (value.fget, value.fset, value.fdel):
+            yield from _functions(part)
+        return
+    wrapped = getattr(value, "__wrapped__", None)  # functools.wraps, cached_property
+    if isinstance(wrapped, types.FunctionType):
+        yield wrapped
+    func = getattr(value, "func", None)  # functools.cached_property
+    if isinstance(func, types.FunctionType):
+        yield func
+    if isinstance(value, types.FunctionType):
+        yield value
+
+
+def _point_cells(value: Any, built: type, kept: type) -> None:
+    """Closure cells holding ``built`` (``cls`` of generated code, ``super()``)
+    now hold ``kept``."""
+    for func in _functions(value):
+        for cell in func.__closure__ or ():
+            with contextlib.suppress(ValueError):  # an empty cell
+                if cell.cell_contents is built:
+                    cell.cell_contents = kept
+
+
+def _rebuild_pydantic(kept: Any) -> list[str]:
+    """Regenerate a pydantic model's schema, validator and serializer."""
+    decorators = kept.__dict__.get("__pydantic_decorators__")
+    if decorators is not None:
+        for group in (
+            decorators.validators,
+            decorators.field_validators,
+            decorators.root_validators,
+            decorators.field_serializers,
+            decorators.model_serializers,
+            decorators.model_validators,
+            decorators.computed_fields,
+        ):
+            for key, decorator in list(group.items()):
+                group[key] = _bind_decorator(decorator, kept)
+    try:
+        kept.model_rebuild(force=True, _types_namespace={})
+    except Exception as exc:  # the user's types: anything may fail
+        return [f"{kept.__qualname__}: pydantic could not rebuild its schema: {exc}"]
+    return []
+
+
+def _bind_decorator(decorator: Any, kept: type) -> Any:
+    """A pydantic validator or serializer taken again from ``kept``
+    (a classmethod bound to the built class would make ``cls`` wrong)."""
+    try:
+        return decorator.bind_to_cls(kept, decorator.cls_ref)
+    except TypeError:  # pydantic before 2.12: bind_to_cls(cls)
+        return decorator.bind_to_cls(kept)
+
+
+_MISSING: Final = object()
+
+
+def _declared_fields(kept: type) -> dict[str, Callable[[], Any] | None] | None:
+    """Each field of ``kept`` and how to make its default (None: no default).
+
+    None when ``kept`` is none of the classes whose fields are known.
+    """
+    model_fields = kept.__dict__.get("__pydantic_fields__")
+    if model_fields is not None:
+        return {name: _pydantic_default(info) for name, info in model_fields.items()}
+    dc_fields = kept.__dict__.get("__dataclass_fields__")
+    if dc_fields is not None:
+        return {
+            name: _dataclass_default(f)
+            for name, f in dc_fields.items()
+            if getattr(f._field_type, "name", "") == "_FIELD"
+        }
+    attrs = kept.__dict__.get("__attrs_attrs__")
+    if attrs is not None:
+        return {a.name: _attrs_default(a.default) for a in attrs}
+    return None
+
+
+def _pydantic_default(info: Any) -> Callable[[], Any] | None:
+    if info.default_factory is None and info.is_required():
+        return None
+
+    def make() -> Any:
+        try:
+            return info.get_default(call_default_factory=True, validated_data={})
+        except TypeError:  # pydantic before 2.10
+            return info.get_default(call_default_factory=True)
+
+    return make
+
+
+def _dataclass_default(field: Any) -> Callable[[], Any] | None:
+    factory = field.default_factory
+    if callable(factory):
+        return factory  # type: ignore[no-any-return]
+    default = field.default
+    if type(default).__name__ == "_MISSING_TYPE":
+        return None
+    return lambda: default
+
+
+def _attrs_default(default: Any) -> Callable[[], Any] | None:
+    if type(default).__name__ == "_Nothing":
+        return None
+    factory = getattr(default, "factory", None)
+    if callable(factory) and type(default).__name__ == "Factory":
+        if getattr(default, "takes_self", False):
+            return None  # needs the instance: counted as lacking
+        return factory  # type: ignore[no-any-return]
+    return lambda: default
+
+
+def _fill_instances(
+    kept: type, fields: dict[str, Callable[[], Any] | None]
+) -> list[str]:
+    """Give instances of ``kept`` made earlier the fields they lack.
+
+    Instances of a heap type refer to their type, so ``gc.get_referrers``
+    finds them; a field change is a layout change, and may scan the heap
+    once. Subclasses have fields of their own and are left to their own
+    rebuild.
+    """
+    lacking: dict[str, int] = {}
+    is_pydantic = "__pydantic_fields__" in kept.__dict__
+    for obj in gc.get_referrers(kept):
+        if type(obj) is not kept:
+            continue
+        for name, make in fields.items():
+            if _has_field(obj, name, is_pydantic):
+                continue
+            if make is None:
+                lacking[name] = lacking.get(name, 0) + 1
+                continue
+            try:
+                value = make()
+                if is_pydantic:
+                    obj.__dict__[name] = value
+                else:
+                    object.__setattr__(obj, name, value)  # frozen ones too
+            except Exception:  # a default factory that fails, a full slot layout
+                lacking[name] = lacking.get(name, 0) + 1
+        if is_pydantic:
+            _drop_removed_pydantic(obj, fields)
+    return [
+        f"{kept.__qualname__}: {count} instance{'s' if count > 1 else ''} made "
+        f"before the edit lack{'' if count > 1 else 's'} the field {name!r}, "
+        "which has no default"
+        for name, count in lacking.items()
+    ]
+
+
+def _has_field(obj: Any, name: str, is_pydantic: bool) -> bool:
+    if is_pydantic:
+        return name in obj.__dict__
+    try:
+        data = object.__getattribute__(obj, "__dict__")
+    except AttributeError:
+        data = None
+    if data is not None and name in data:
+        return True
+    slot = getattr(type(obj), name, None)
+    if isinstance(slot, types.MemberDescriptorType):
+        try:
+            slot.__get__(obj, type(obj))
+        except AttributeError:
+            return False
+        except TypeError:  # a slot of another layout: not this class's to fill
+            return True
+        return True
+    return False
+
+
+def _drop_removed_pydantic(obj: Any, fields: dict[str, Any]) -> None:
+    """A field gone from the model is gone from its instances too."""
+    for name in [n for n in obj.__dict__ if n not in fields]:
+        del obj.__dict__[name]
+    fields_set = getattr(obj, "__pydantic_fields_set__", None)
+    if isinstance(fields_set, set):
+        fields_set.intersection_update(fields)
+
+
+# --------------------------------------------------------------------------
+# before_definition: registries a decorated def registers itself in
+# --------------------------------------------------------------------------
+
+_FLASK_APPS: Final = frozenset({"flask.sansio.app.App", "flask.app.Flask"})
+_FLASK_BLUEPRINTS: Final = frozenset(
+    {"flask.sansio.blueprints.Blueprint", "flask.blueprints.Blueprint"}
+)
+_STARLETTE_APP: Final = "starlette.applications.Starlette"
+_STARLETTE_ROUTER: Final = "starlette.routing.Router"
+_CLICK_GROUP: Final = "click.core.Group"
+_SEARCH_DEPTH: Final = 3  # decorator -> closure -> closure (``@f.register(int)``)
+
+
+def _reaches(obj: Any, func: types.FunctionType) -> bool:
+    """Whether ``obj`` is ``func`` or wraps it (``__wrapped__`` chains)."""
+    for _ in range(32):
+        if obj is func:
+            return True
+        obj = getattr(obj, "__wrapped__", None)
+        if obj is None:
+            return False
+    return False
+
+
+class _Registry:
+    """One registry a definition may have registered in; subclasses say which."""
+
+    def forget(self, func: types.FunctionType) -> None:
+        """Take out the registrations of ``func``; remember the state before."""
+
+    def finish(self) -> None:
+        """The decorators ran: put back what was lifted for them."""
+
+    def undo(self) -> None:
+        """Put the registry back as it was before `forget`."""
+
+
+class _FlaskApp(_Registry):
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.views = dict(app.view_functions)
+        self.rules = {k: list(v) for k, v in app.url_map._rules_by_endpoint.items()}
+        self.started = bool(getattr(app, "_got_first_request", False))
+
+    def forget(self, func: types.FunctionType) -> None:
+        views = self.app.view_functions
+        gone = {name for name, view in views.items() if _reaches(view, func)}
+        for name in gone:
+            del views[name]
+        if gone:
+            _set_rules(
+                self.app.url_map, {k: v for k, v in self.rules.items() if k not in gone}
+            )
+        # Flask refuses routes once it has served a request (its own reloader
+        # restarts the process); a reload is a restart of this definition.
+        self.app._got_first_request = False
+
+    def finish(self) -> None:
+        self.app._got_first_request = self.started
+
+    def undo(self) -> None:
+        self.app.view_functions.clear()
+        self.app.view_functions.update(self.views)
+        _set_rules(self.app.url_map, {k: list(v) for k, v in self.rules.items()})
+
+
+def _set_rules(url_map: Any, by_endpoint: dict[Any, list[Any]]) -> None:
+    """Give a werkzeug ``Map`` exactly these rules (its matcher is rebuilt)."""
+    matcher = type(url_map._matcher)(url_map._matcher.merge_slashes)
+    for rules in by_endpoint.values():
+        for rule in rules:
+            if not rule.build_only:
+                matcher.add(rule)
+    url_map._rules_by_endpoint = by_endpoint
+    url_map._matcher = matcher
+    url_map._remap = True
+
+
+class _FlaskBlueprint(_Registry):
+    def __init__(self, blueprint: Any) -> None:
+        self.blueprint = blueprint
+        self.deferred = list(blueprint.deferred_functions)
+        self.registered = bool(getattr(blueprint, "_got_registered_once", False))
+
+    def forget(self, func: types.FunctionType) -> None:
+        def made_for(record: Any) -> bool:
+            cells = getattr(record, "__closure__", None) or ()
+            return any(_reaches(_cell_value(c), func) for c in cells)
+
+        self.blueprint.deferred_functions[:] = [
+            record for record in self.deferred if not made_for(record)
+        ]
+        self.blueprint._got_registered_once = False
+
+    def finish(self) -> None:
+        self.blueprint._got_registered_once = self.registered
+
+    def undo(self) -> None:
+        self.blueprint.deferred_functions[:] = self.deferred
+
+
+class _Routes(_Registry):
+    """A Starlette or FastAPI router (and the app it serves, if known)."""
+
+    def __init__(self, router: Any, app: Any = None) -> None:
+        self.router, self.app = router, app
+        self.routes = list(router.routes)
+        self.kept: list[Any] = self.routes
+        self.at = len(self.routes)
+
+    def forget(self, func: types.FunctionType) -> None:
+        gone = [
+            i
+            for i, r in enumerate(self.routes)
+            if _reaches(getattr(r, "endpoint", None), func)
+        ]
+        if gone:
+            self.at = gone[0]
+            self.kept = [r for i, r in enumerate(self.routes) if i not in gone]
+            self.router.routes[:] = self.kept
+            self._changed()
+
+    def finish(self) -> None:
+        # Routes match in order: the new ones take the place of the old ones.
+        routes = self.router.routes
+        kept = {id(r) for r in self.kept}
+        added = [r for r in routes if id(r) not in kept]
+        if added and self.at < len(self.kept):
+            rest = [r for r in routes if id(r) in kept]
+            routes[:] = rest[: self.at] + added + rest[self.at :]
+        self._changed()
+
+    def undo(self) -> None:
+        self.router.routes[:] = self.routes
+        self._changed()
+
+    def _changed(self) -> None:
+        mark = getattr(self.router, "_mark_routes_changed", None)
+        if callable(mark):
+            mark()
+        if self.app is not None and hasattr(self.app, "openapi_schema"):
+            self.app.openapi_schema = None
+
+
+class _ClickGroup(_Registry):
+    def __init__(self, group: Any) -> None:
+        self.group = group
+        self.commands = dict(group.commands)
+
+    def forget(self, func: types.FunctionType) -> None:
+        for name, command in self.commands.items():
+            if _reaches(getattr(command, "callback", None), func):
+                del self.group.commands[name]
+
+    def undo(self) -> None:
+        self.group.commands.clear()
+        self.group.commands.update(self.commands)
+
+
+class _Dispatch(_Registry):
+    """A ``functools.singledispatch`` registry (type -> implementation)."""
+
+    def __init__(self, registry: dict[Any, Any], cache: Any) -> None:
+        self.registry, self.cache = registry, cache
+        self.before = dict(registry)
+
+    def forget(self, func: types.FunctionType) -> None:
+        for cls, impl in self.before.items():
+            if cls is not object and _reaches(impl, func):
+                del self.registry[cls]
+        self.cache.clear()
+
+    def undo(self) -> None:
+        self.registry.clear()
+        self.registry.update(self.before)
+        self.cache.clear()
+
+
+def _cell_value(cell: types.CellType) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:  # an empty cell
+        return None
+
+
+def _candidates(decorator: object) -> Iterator[Any]:
+    """Objects a decorator can reach: itself, ``__self__``, closure cells,
+    attributes of a decorator object, a few levels down."""
+    pending: list[tuple[Any, int]] = [(decorator, 0)]
+    seen: set[int] = set()
+    while pending:
+        obj, depth = pending.pop()
+        if id(obj) in seen or obj is None:
+            continue
+        seen.add(id(obj))
+        yield obj
+        if depth >= _SEARCH_DEPTH or isinstance(obj, type | types.ModuleType):
+            continue
+        more: list[Any] = [
+            getattr(obj, "__self__", None),
+            getattr(obj, "__func__", None),
+        ]
+        func = obj if isinstance(obj, types.FunctionType) else None
+        if func is not None:
+            more += [_cell_value(c) for c in func.__closure__ or ()]
+        elif depth == 0 and not isinstance(
+            obj, types.MethodType | types.BuiltinFunctionType
+        ):
+            with contextlib.suppress(TypeError):  # no __dict__
+                more += list(vars(obj).values())
+        pending += [(m, depth + 1) for m in more if m is not None]
+
+
+def _registries(decorators: Sequence[object]) -> Iterator[_Registry]:
+    seen: set[int] = set()
+    for decorator in decorators:
+        for obj in _candidates(decorator):
+            for registry, key in _registry_of(obj):
+                if id(key) not in seen:
+                    seen.add(id(key))
+                    yield registry
+
+
+def _registry_of(obj: Any) -> Iterator[tuple[_Registry, object]]:
+    if isinstance(obj, types.FunctionType):
+        names = obj.__code__.co_freevars
+        if obj.__module__ == "functools" and {"registry", "dispatch_cache"} <= set(
+            names
+        ):
+            cells = dict(zip(names, obj.__closure__ or (), strict=True))
+            registry = _cell_value(cells["registry"])
+            yield _Dispatch(registry, _cell_value(cells["dispatch_cache"])), registry
+        return
+    if isinstance(obj, type) or not hasattr(obj, "__class__"):
+        return
+    names = _names(type(obj))
+    if names & _FLASK_APPS:
+        yield _FlaskApp(obj), obj
+    elif names & _FLASK_BLUEPRINTS:
+        yield _FlaskBlueprint(obj), obj
+    elif _STARLETTE_APP in names:
+        yield _Routes(obj.router, obj), obj.router
+    elif _STARLETTE_ROUTER in names:
+        yield _Routes(obj), obj
+    elif _CLICK_GROUP in names:
+        yield _ClickGroup(obj), obj
+    elif "functools.singledispatchmethod" in names:
+        yield from _registry_of(obj.dispatcher.register)
+
+
+def open_setup(namespace: Mapping[str, object]) -> Callable[[], None]:
+    """Let Flask apps and blueprints bound in ``namespace`` take new routes.
+
+    Flask refuses setup calls (``app.route(...)`` itself, before any
+    decorator is applied) once an app has served its first request or a
+    blueprint has been registered, because its own reloader restarts the
+    process. A reload is the restart of the definitions that changed: the
+    engine calls this with the reloaded module's globals before running its
+    statements, and the returned callable, which puts the flags back, once
+    they ran (whether they succeeded or not).
+    """
+    app_module = sys.modules.get("flask.sansio.app")
+    bp_module = sys.modules.get("flask.sansio.blueprints")
+    if app_module is None or bp_module is None:
+        return _nothing
+    flags = (
+        (app_module.App, "_got_first_request"),
+        (bp_module.Blueprint, "_got_registered_once"),
+    )
+    lifted: list[tuple[object, str, object]] = []
+    for value in namespace.values():
+        for cls, flag in flags:
+            if isinstance(value, cls) and getattr(value, flag, False):
+                lifted.append((value, flag, getattr(value, flag)))
+                setattr(value, flag, False)
+    if not lifted:
+        return _nothing
+
+    def close() -> None:
+        for obj, flag, before in lifted:
+            setattr(obj, flag, before)
+
+    return close
+
+
+def _nothing() -> None:
+    """Nothing to put back."""
+
+
+class Reregistration:
+    """Registrations a decorated ``def`` had, taken out while it runs again.
+
+    Made by `before_definition`. The engine calls `finish` right after the
+    decorators ran (whether they raised or not), and `undo` if the reload is
+    rolled back later: what the decorators added goes, the registrations
+    from before come back.
+    """
+
+    def __init__(self, registries: Sequence[_Registry] = ()) -> None:
+        """Hold ``registries``, whose ``forget`` has already run."""
+        self._registries = tuple(registries)
+
+    def __bool__(self) -> bool:
+        """True when a known registry was touched."""
+        return bool(self._registries)
+
+    def finish(self) -> None:
+        """Put back what was lifted for the decorators (Flask's first-request flag)."""
+        for registry in self._registries:
+            registry.finish()
+
+    def undo(self) -> None:
+        """Remove what the decorators added; the old registrations come back."""
+        for registry in reversed(self._registries):
+            registry.undo()
+
+
+def before_definition(
+    func: types.FunctionType, decorators: Sequence[object]
+) -> Reregistration:
+    """Forget what ``func`` registered last time, before ``decorators`` run again.
+
+    ``decorators`` are evaluated already, outermost first, and are about to
+    be applied to the kept function object ``func``. The registries they
+    reach (bound ``__self__``, closure cells, attributes of a decorator
+    object) are looked at: Flask apps and blueprints, Starlette and FastAPI
+    apps and routers, click groups and ``singledispatch`` functions. Routes,
+    views and commands whose function is ``func`` (or wraps it) are taken
+    out, so that the decorators register it once; Flask is made to accept
+    routes added after its first request.
+
+    Returns:
+        The undo record; without a known registry, one that does nothing.
+    """
+    registries = list(_registries(decorators))
+    for registry in registries:
+        registry.forget(func)
+    return Reregistration(registries)

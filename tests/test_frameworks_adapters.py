@@ -1,0 +1,427 @@
+"""The framework adapters, called directly on the real frameworks.
+
+Each test does by hand what the engine does around them: run a class
+statement again, move the new class's attributes into the kept class, then
+call `rebuild`; or evaluate a definition's decorators again and apply them
+to the kept function between `before_definition` and `finish`.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import enum
+import functools
+import types
+from typing import Any
+
+import attrs
+import click
+import pydantic
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from flask import Blueprint, Flask
+from sqlalchemy import orm
+
+from hotreload.frameworks import (
+    before_definition,
+    open_setup,
+    rebuild,
+    refuse_rerun,
+    takes_plain_methods,
+)
+from tests.django_setup import django_model
+
+_SKIP = {"__dict__", "__weakref__"}
+
+
+def _move(kept: type, built: type) -> None:
+    """What the engine does before `rebuild`: ``built``'s dict into ``kept``."""
+    for name in [n for n in vars(kept) if n not in vars(built) and n not in _SKIP]:
+        type.__delattr__(kept, name)
+    for name, value in vars(built).items():
+        if name not in _SKIP and not isinstance(value, types.MemberDescriptorType):
+            type.__setattr__(kept, name, value)
+
+
+def _define(source: str, **names: Any) -> type:
+    namespace: dict[str, Any] = {"__name__": __name__, **names}
+    exec(source, namespace)
+    cls = namespace["M"]
+    assert isinstance(cls, type)
+    return cls
+
+
+def _again(kept: type, source: str, **names: Any) -> list[str]:
+    """Run ``source`` again (``M`` bound to the kept class), move, rebuild."""
+    built = _define(source, M=kept, **names)
+    assert built is not kept
+    _move(kept, built)
+    return rebuild(kept, built)
+
+
+# --- takes_plain_methods ------------------------------------------------------
+
+
+class _Meta(type):
+    pass
+
+
+class _Base(orm.DeclarativeBase):
+    pass
+
+
+def test_plain_metaclasses_take_plain_methods() -> None:
+    legacy_base = orm.declarative_base()
+    for meta in (
+        type,
+        abc.ABCMeta,
+        type(pydantic.BaseModel),
+        type(_Base),
+        type(legacy_base),
+        type(django_model("plainmeta", "Thing")),
+    ):
+        assert takes_plain_methods(meta), meta
+
+
+def test_other_metaclasses_do_not() -> None:
+    assert not takes_plain_methods(_Meta)
+    assert not takes_plain_methods(enum.EnumType)
+
+
+def test_a_method_set_on_a_mapped_class_keeps_its_mapper() -> None:
+    class Row(_Base):
+        __tablename__ = "adapter_rows"
+        id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+
+    mapper = sa.inspect(Row)
+    assert takes_plain_methods(type(Row))
+    setattr(Row, "double", lambda self: self.id * 2)  # noqa: B010
+    assert Row(id=4).double() == 8  # type: ignore[attr-defined]
+    delattr(Row, "double")
+    assert not hasattr(Row, "double")
+    assert sa.inspect(Row) is mapper
+
+
+# --- refuse_rerun -------------------------------------------------------------
+
+
+def test_a_mapped_class_refuses_to_run_again() -> None:
+    class Account(_Base):
+        __tablename__ = "adapter_accounts"
+        id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+
+    message = refuse_rerun(Account)
+    assert message is not None
+    assert "Account: a SQLAlchemy mapped class" in message and "restart" in message
+
+
+def test_a_django_model_refuses_to_run_again() -> None:
+    model = django_model("refuse", "Ticket")
+    message = refuse_rerun(model)
+    assert message is not None
+    assert message.startswith("Ticket:") and "migration" in message
+
+
+def test_other_classes_may_run_again() -> None:
+    class Plain:
+        pass
+
+    class Model(pydantic.BaseModel):
+        x: int
+
+    assert refuse_rerun(Plain) is None
+    assert refuse_rerun(Model) is None
+
+
+def test_a_declarative_base_refuses_once_it_has_mapped_classes() -> None:
+    class Base(orm.DeclarativeBase):
+        pass
+
+    assert refuse_rerun(Base) is None
+
+    class Item(Base):
+        __tablename__ = "adapter_items"
+        id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+
+    message = refuse_rerun(Base)
+    assert message is not None and "Base: a SQLAlchemy declarative base" in message
+
+
+# --- rebuild: pydantic ----------------------------------------------------------
+
+_MODEL_V1 = """
+class M(BaseModel):
+    x: int
+
+    @field_validator("x")
+    @classmethod
+    def check(cls, v):
+        SEEN.append(cls)
+        return v
+
+    def label(self):
+        return "v1"
+"""
+
+_MODEL_V2 = _MODEL_V1.replace(
+    "x: int", "x: int\n    tags: list[str] = []\n    size: int = 7"
+).replace('"v1"', '"v2"')
+
+
+def _pydantic_names(seen: list[type]) -> dict[str, Any]:
+    return {
+        "BaseModel": pydantic.BaseModel,
+        "field_validator": pydantic.field_validator,
+        "SEEN": seen,
+    }
+
+
+def test_pydantic_model_validates_into_the_kept_class() -> None:
+    seen: list[type] = []
+    kept = _define(_MODEL_V1, **_pydantic_names(seen))
+    old = kept.model_validate({"x": 1})
+
+    assert _again(kept, _MODEL_V2, **_pydantic_names(seen)) == []
+
+    new = kept.model_validate({"x": 2, "tags": ["a"]})
+    assert type(new) is kept
+    assert seen[-1] is kept  # the classmethod validator got the kept class
+    assert new.model_dump() == {"x": 2, "tags": ["a"], "size": 7}
+    assert kept.model_validate(old) is old
+    assert old.label() == "v2"
+    assert old.model_dump() == {"x": 1, "tags": [], "size": 7}
+    assert old.tags is not kept.model_validate({"x": 3}).tags  # copied defaults
+    assert "size" in kept.model_json_schema()["properties"]
+
+
+def test_pydantic_removed_field_leaves_old_instances() -> None:
+    names = _pydantic_names([])
+    kept = _define(_MODEL_V2, **names)
+    old = kept(x=1, size=3)
+    assert _again(kept, _MODEL_V1, **names) == []
+    assert old.model_dump() == {"x": 1}
+    assert old.model_fields_set == {"x"}
+    assert kept.model_validate_json('{"x": 5}').model_dump() == {"x": 5}
+
+
+def test_pydantic_required_field_added_is_a_warning() -> None:
+    names = _pydantic_names([])
+    kept = _define(_MODEL_V1, **names)
+    olds = [kept(x=1), kept(x=2)]
+    warnings = _again(kept, _MODEL_V1.replace("x: int", "x: int\n    y: int"), **names)
+    assert warnings == [
+        "M: 2 instances made before the edit lack the field 'y', which has no default"
+    ]
+    assert all("y" not in o.__dict__ for o in olds)
+
+
+def test_pydantic_models_that_reference_it_follow_when_rebuilt() -> None:
+    names = _pydantic_names([])
+    kept = _define(_MODEL_V1, **names)
+
+    class Outer(pydantic.BaseModel):
+        inner: kept  # type: ignore[valid-type]
+
+    _again(kept, _MODEL_V2, **names)
+    Outer.model_rebuild(force=True)
+    outer = Outer.model_validate({"inner": {"x": 1, "size": 2}})
+    assert type(outer.inner) is kept
+    assert outer.inner.size == 2
+
+
+# --- rebuild: dataclasses, attrs, named tuples ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "decorator",
+    [
+        "dataclasses.dataclass",
+        "dataclasses.dataclass(frozen=True)",
+        "attrs.define(slots=False)",
+        "attrs.frozen(slots=False)",
+    ],
+)
+def test_fields_added_with_defaults_reach_old_instances(decorator: str) -> None:
+    factory = (
+        "dataclasses.field(default_factory=list)"
+        if decorator.startswith("dataclasses")
+        else "attrs.field(factory=list)"
+    )
+    v1 = f"@{decorator}\nclass M:\n    x: int\n"
+    v2 = f"{v1}    items: list = {factory}\n    size: int = 7\n"
+    names = {"dataclasses": dataclasses, "attrs": attrs}
+    kept = _define(v1, **names)
+    old = kept(1)
+    assert _again(kept, v2, **names) == []
+    assert old == kept(1, [], 7)
+    assert repr(old) == "M(x=1, items=[], size=7)"
+    assert type(kept(2)) is kept
+    assert old.items is not kept(3).items
+    if "frozen" in decorator:
+        with pytest.raises(AttributeError):  # FrozenInstanceError, for kept too
+            kept(1).x = 3
+
+
+def test_dataclass_generated_code_refers_to_the_kept_class() -> None:
+    v1 = "@dataclasses.dataclass(frozen=True)\nclass M:\n    x: int\n"
+    kept = _define(v1, dataclasses=dataclasses)
+    built = _define(v1 + "    y: int = 0\n", dataclasses=dataclasses, M=kept)
+    _move(kept, built)
+    rebuild(kept, built)
+    cells = [
+        c.cell_contents
+        for value in vars(kept).values()
+        if isinstance(value, types.FunctionType)
+        for c in value.__closure__ or ()
+    ]
+    assert kept in cells and built not in cells
+
+
+def test_dataclass_field_without_default_is_a_warning() -> None:
+    v1 = "@dataclasses.dataclass\nclass M:\n    x: int\n"
+    kept = _define(v1, dataclasses=dataclasses)
+    old = kept(1)
+    warnings = _again(kept, v1 + "    y: int\n", dataclasses=dataclasses)
+    assert warnings == [
+        "M: 1 instance made before the edit lacks the field 'y', which has no default"
+    ]
+    assert old.x == 1
+
+
+def test_plain_class_rebuild_is_quiet() -> None:
+    kept = _define("class M:\n    a = 1\n")
+    assert _again(kept, "class M:\n    a = 2\n") == []
+    assert kept.a == 2  # type: ignore[attr-defined]
+
+
+# --- before_definition: Flask ---------------------------------------------------
+
+
+def _view() -> str:
+    return "one"
+
+
+def test_flask_route_defined_again_replaces_its_rule() -> None:
+    app = Flask("hr_adapters")
+    app.route("/a")(_view)
+    client = app.test_client()
+    assert client.get("/a").text == "one"  # the first request: setup is finished
+
+    close = open_setup({"app": app})  # around the whole reload
+    decorator = app.route("/b")  # Flask checks its setup state already here
+    again = before_definition(_view, [decorator])
+    try:
+        decorator(_view)
+    finally:
+        again.finish()
+        close()
+    assert again
+    assert client.get("/b").text == "one"
+    assert client.get("/a").status_code == 404
+    assert [r.rule for r in app.url_map.iter_rules() if r.endpoint == "_view"] == ["/b"]
+    with pytest.raises(AssertionError, match="first request"):
+        app.route("/c")(lambda: "")  # Flask's check is back after the reload
+
+    again.undo()
+    assert client.get("/a").text == "one"
+    assert client.get("/b").status_code == 404
+
+
+def test_flask_blueprint_not_registered_yet() -> None:
+    bp = Blueprint("parts", "hr_adapters")
+    bp.route("/x")(_view)
+    again = before_definition(_view, [bp.route("/y")])
+    bp.route("/y")(_view)
+    again.finish()
+    app = Flask("hr_adapters")
+    app.register_blueprint(bp)
+    rules = {r.rule for r in app.url_map.iter_rules() if r.endpoint == "parts._view"}
+    assert rules == {"/y"}
+
+
+# --- before_definition: FastAPI -------------------------------------------------
+
+
+async def _endpoint() -> dict[str, int]:
+    return {"v": 1}
+
+
+def test_fastapi_route_defined_again_takes_the_old_place() -> None:
+    app = FastAPI()
+    app.get("/first")(_endpoint)
+
+    @app.get("/{anything}")
+    async def catch_all(anything: str) -> dict[str, str]:
+        return {"caught": anything}
+
+    count = len(app.routes)
+    client = TestClient(app)
+    schema = client.get("/openapi.json").json()
+    assert "/first" in schema["paths"]
+
+    again = before_definition(_endpoint, [app.get("/first", status_code=201)])
+    app.get("/first", status_code=201)(_endpoint)
+    again.finish()
+
+    assert len(app.routes) == count
+    response = client.get("/first")
+    assert (response.status_code, response.json()) == (201, {"v": 1})
+    assert "/first" in client.get("/openapi.json").json()["paths"]
+
+    again.undo()
+    assert client.get("/first").status_code == 200
+    assert len(app.routes) == count
+
+
+# --- before_definition: click, singledispatch, plain decorators ----------------
+
+
+def test_click_command_defined_again_replaces_its_namesake() -> None:
+    @click.group()
+    def cli() -> None:
+        pass
+
+    def hello(n: str | None = None) -> None:
+        click.echo(f"hello {n}")
+
+    cli.command("hello")(hello)
+    again = before_definition(hello, [cli.command("greet"), click.option("--n")])
+    cli.command("greet")(click.option("--n")(hello))
+    again.finish()
+    assert list(cli.commands) == ["greet"]
+    assert CliRunner().invoke(cli, ["greet", "--n", "1"]).output == "hello 1\n"
+
+    again.undo()
+    assert list(cli.commands) == ["hello"]
+
+
+def test_singledispatch_forgets_the_old_type() -> None:
+    @functools.singledispatch
+    def show(x: object) -> str:
+        return "object"
+
+    def _(x: int) -> str:
+        return "number"
+
+    show.register(int)(_)
+    assert show(1) == "number"
+    again = before_definition(_, [show.register(str)])
+    show.register(str)(_)
+    again.finish()
+    assert (show(1), show("s")) == ("object", "number")
+    again.undo()
+    assert (show(1), show("s")) == ("number", "object")
+
+
+def test_decorators_without_registries_give_a_quiet_record() -> None:
+    def plain() -> None:
+        pass
+
+    again = before_definition(plain, [functools.lru_cache, staticmethod])
+    assert not again
+    again.finish()
+    again.undo()
