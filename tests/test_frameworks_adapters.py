@@ -430,3 +430,120 @@ def test_decorators_without_registries_give_a_quiet_record() -> None:
     assert not again
     again.finish()
     again.undo()
+
+
+def test_zero_argument_super_in_properties_finds_the_kept_class() -> None:
+    source = (
+        "class M(Base):\n"
+        "    @property\n"
+        "    def name(self):\n"
+        "        return 'm+' + super().name\n"
+        "    @staticmethod\n"
+        "    def make():\n"
+        "        return M()\n"
+    )
+
+    class Base:
+        @property
+        def name(self) -> str:
+            return "base"
+
+    kept = _define(source, Base=Base)
+    old = kept()
+    assert _again(kept, source.replace("'m+'", "'m2+'"), Base=Base) == []
+    assert old.name == "m2+base"  # super() would raise with the built class
+
+
+def test_defaults_that_need_the_instance_or_fail_are_warnings() -> None:
+    v1 = "@attrs.define(slots=False)\nclass M:\n    x: int\n"
+    v2 = (
+        v1
+        + "    y: int = attrs.field(default=attrs.Factory(lambda s: s.x, takes_self=True))\n"
+        + "    z: int = attrs.field(factory=lambda: 1 // 0)\n"
+    )
+    kept = _define(v1, attrs=attrs)
+    old = kept(1)
+    assert _again(kept, v2, attrs=attrs) == [
+        "M: 1 instance made before the edit lacks the field 'y', which has no default",
+        "M: 1 instance made before the edit lacks the field 'z', which has no default",
+    ]
+    assert old.x == 1
+
+
+def test_pydantic_forward_reference_waits_as_a_fresh_import_would() -> None:
+    names = _pydantic_names([])
+    kept = _define(_MODEL_V1, **names)
+    v2 = _MODEL_V1.replace("x: int", "x: int\n    later: 'Later | None' = None")
+    assert _again(kept, v2, **names) == []
+    assert not kept.__pydantic_complete__
+
+    class Later(pydantic.BaseModel):
+        pass
+
+    kept.model_rebuild(_types_namespace={"Later": Later})
+    assert type(kept.model_validate({"x": 1})) is kept
+
+
+def test_flask_registered_blueprint_takes_routes_during_a_reload() -> None:
+    bp = Blueprint("late", "hr_adapters")
+    bp.route("/x")(_view)
+    Flask("hr_adapters").register_blueprint(bp)
+    with pytest.raises(AssertionError, match="registered"):
+        bp.route("/y")
+    close = open_setup({"bp": bp, "other": 3})
+    decorator = bp.route("/y")
+    again = before_definition(_fn(_view), [decorator])
+    decorator(_view)
+    again.finish()
+    close()
+    assert len(bp.deferred_functions) == 1
+    with pytest.raises(AssertionError, match="registered"):
+        bp.route("/z")
+    again.undo()
+    assert len(bp.deferred_functions) == 1
+
+
+def test_open_setup_without_a_started_app_does_nothing() -> None:
+    close = open_setup({"app": Flask("hr_adapters"), "n": 1})
+    close()
+
+
+def test_singledispatchmethod_forgets_the_old_type() -> None:
+    class Shape:
+        @functools.singledispatchmethod
+        def area(self, x: object) -> str:
+            return "object"
+
+    def _(self: Shape, x: int) -> str:
+        return "number"
+
+    method = vars(Shape)["area"]
+    method.register(int)(_)
+    again = before_definition(_fn(_), [method.register(float)])
+    method.register(float)(_)
+    again.finish()
+    assert (Shape().area(1), Shape().area(1.5)) == ("object", "number")
+
+
+def test_fastapi_request_model_rebuilt_then_route_defined_again() -> None:
+    names = {"BaseModel": pydantic.BaseModel}
+    v1 = "class M(BaseModel):\n    name: str\n"
+    kept = _define(v1, **names)
+    app = FastAPI()
+
+    async def create(item: Any) -> Any:
+        return item.model_dump()
+
+    create.__annotations__["item"] = kept  # this file's annotations are strings
+    app.post("/items")(create)
+    client = TestClient(app)
+    assert client.post("/items", json={"name": "a"}).json() == {"name": "a"}
+
+    assert _again(kept, v1 + "    qty: int = 1\n", **names) == []
+    decorator = app.post("/items")
+    again = before_definition(_fn(create), [decorator])
+    decorator(create)
+    again.finish()
+
+    assert client.post("/items", json={"name": "a"}).json() == {"name": "a", "qty": 1}
+    assert [getattr(r, "path", "") for r in app.routes].count("/items") == 1
