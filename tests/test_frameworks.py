@@ -111,6 +111,33 @@ def test_pydantic_field_added_with_default(mods, rl):
     assert type(order.item) is item_cls and order.item.size == 5
 
 
+ORDERS = """
+from pydantic import BaseModel
+
+from {items} import Item
+
+
+class Order(BaseModel):
+    item: Item
+"""
+
+
+def test_pydantic_model_in_an_importer_follows_with_cascade(mods):
+    items_name, items = load(mods, "items", ITEMS)
+    _, orders = load(mods, "orders", ORDERS.format(items=items_name))
+    held = orders.Order(item=items.Item(name="a"))
+    reloader = Reloader(mods.root, cascade=True)
+    try:
+        changed = ITEMS.replace("name: str", "name: str\n    size: int = 3")
+        ok(edit(mods, reloader, items_name, changed))
+    finally:
+        reloader.stop()
+
+    order = orders.Order.model_validate({"item": {"name": "b", "size": 4}})
+    assert type(order.item) is items.Item and order.item.size == 4
+    assert held.item.size == 3 and isinstance(held, orders.Order)
+
+
 def test_pydantic_fifty_models_one_method_edit_rebuilds_none(mods, rl):
     source = "from pydantic import BaseModel\n" + "".join(
         f"\n\nclass M{i}(BaseModel):\n    a: int\n    b: str = 'x'\n\n"
