@@ -29,6 +29,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import gc
+import sys
 import types
 from collections.abc import Callable, Iterator
 from typing import Any, Final
@@ -136,12 +137,12 @@ def rebuild(kept: type, built: type) -> list[str]:
     for value in vars(kept).values():
         _point_cells(value, built, kept)
     warnings: list[str] = []
-    names = _names(kept)
-    if _PYDANTIC_MODEL in names:
-        warnings += _rebuild_pydantic(kept)
+    is_model = _PYDANTIC_MODEL in _names(kept)
+    if is_model or "__pydantic_validator__" in vars(kept):  # pydantic dataclasses too
+        warnings += _rebuild_pydantic(kept, is_model)
     fields = _declared_fields(kept)
     if fields is not None:
-        warnings += _fill_instances(kept, fields)
+        warnings += _fill_instances(kept, fields, is_model)
     return warnings
 
 
@@ -173,8 +174,9 @@ def _point_cells(value: Any, built: type, kept: type) -> None:
                     cell.cell_contents = kept
 
 
-def _rebuild_pydantic(kept: Any) -> list[str]:
-    """Regenerate a pydantic model's schema, validator and serializer."""
+def _rebuild_pydantic(kept: Any, is_model: bool) -> list[str]:
+    """Regenerate the schema, validator and serializer of a pydantic model
+    (or of a pydantic dataclass)."""
     decorators = kept.__dict__.get("__pydantic_decorators__")
     if decorators is not None:
         for group in (
@@ -191,7 +193,12 @@ def _rebuild_pydantic(kept: Any) -> list[str]:
     try:
         # A forward reference that does not resolve yet leaves the model
         # waiting for it, as a fresh import would (raise_errors=False).
-        kept.model_rebuild(force=True, raise_errors=False, _types_namespace={})
+        if is_model:
+            kept.model_rebuild(force=True, raise_errors=False, _types_namespace={})
+        else:
+            sys.modules["pydantic.dataclasses"].rebuild_dataclass(
+                kept, force=True, raise_errors=False, _types_namespace={}
+            )
     except (
         Exception
     ) as exc:  # pragma: no cover - schema errors surface when the class statement runs
@@ -217,7 +224,7 @@ def _declared_fields(kept: type) -> dict[str, Callable[[], Any] | None] | None:
     None when ``kept`` is none of the classes whose fields are known.
     """
     model_fields = kept.__dict__.get("__pydantic_fields__")
-    if model_fields is not None:
+    if model_fields is not None and "__dataclass_fields__" not in kept.__dict__:
         return {name: _pydantic_default(info) for name, info in model_fields.items()}
     dc_fields = kept.__dict__.get("__dataclass_fields__")
     if dc_fields is not None:
@@ -267,7 +274,7 @@ def _attrs_default(default: Any) -> Callable[[], Any] | None:
 
 
 def _fill_instances(
-    kept: type, fields: dict[str, Callable[[], Any] | None]
+    kept: type, fields: dict[str, Callable[[], Any] | None], is_pydantic: bool
 ) -> list[str]:
     """Give instances of ``kept`` made earlier the fields they lack.
 
@@ -277,7 +284,6 @@ def _fill_instances(
     rebuild.
     """
     lacking: dict[str, int] = {}
-    is_pydantic = "__pydantic_fields__" in kept.__dict__
     for obj in gc.get_referrers(kept):
         if type(obj) is not kept:
             continue

@@ -547,3 +547,14 @@ def test_fastapi_request_model_rebuilt_then_route_defined_again() -> None:
 
     assert client.post("/items", json={"name": "a"}).json() == {"name": "a", "qty": 1}
     assert [getattr(r, "path", "") for r in app.routes].count("/items") == 1
+
+
+def test_pydantic_dataclass_validates_into_the_kept_class() -> None:
+    names = {"pydantic": pydantic}
+    v1 = "@pydantic.dataclasses.dataclass\nclass M:\n    x: int\n"
+    kept = _define(v1, **names)
+    old = kept(x=1)
+    assert _again(kept, v1 + "    y: int = 4\n", **names) == []
+    made = pydantic.TypeAdapter(kept).validate_python({"x": "2"})
+    assert type(made) is kept and (made.x, made.y) == (2, 4)
+    assert old.y == 4 and old == kept(1, 4)
