@@ -6,20 +6,19 @@ more: a Flask or FastAPI route, a click command, a ``singledispatch``
 implementation. `before_definition` takes out what the same function
 registered last time, so that the registry holds it once, and the
 `Reregistration` it returns puts everything back if the reload is rolled
-back. `open_setup` lets Flask take routes after its first request for the
-length of a reload. Frameworks are recognised by the names of their
+back. Frameworks are recognised by the names of their
 classes; none is imported here.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
-import sys
 import types
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
-__all__ = ["Reregistration", "before_definition", "open_setup"]
+__all__ = ["Reregistration", "before_definition"]
 
 
 def _names(cls: type) -> set[str]:
@@ -34,6 +33,8 @@ _FLASK_BLUEPRINTS: Final = frozenset(
 _STARLETTE_APP: Final = "starlette.applications.Starlette"
 _STARLETTE_ROUTER: Final = "starlette.routing.Router"
 _CLICK_GROUP: Final = "click.core.Group"
+_CONTAINERS: Final = (list, dict, set)
+_ATEXIT_REGISTER: Final = atexit.register
 _SEARCH_DEPTH: Final = 3  # decorator -> closure -> closure (``@f.register(int)``)
 
 
@@ -202,6 +203,57 @@ class _Dispatch(_Registry):
         self.cache.clear()
 
 
+class _Collection(_Registry):
+    """A list, dict or set a decorator of the user's fills (plugins, hooks)."""
+
+    def __init__(self, container: list[Any] | dict[Any, Any] | set[Any]) -> None:
+        self.container = container
+        self.before = container.copy()
+
+    def forget(self, func: types.FunctionType) -> None:
+        box = self.container
+        if isinstance(box, dict):
+            for key, value in self.before.items():  # type: ignore[union-attr]
+                if _reaches(key, func) or _reaches(value, func):
+                    del box[key]
+        elif isinstance(box, list):
+            box[:] = [x for x in box if not _reaches(x, func)]
+        else:
+            box.difference_update([x for x in self.before if _reaches(x, func)])
+
+    def undo(self) -> None:
+        box = self.container
+        if isinstance(box, list):
+            box[:] = self.before
+        else:
+            box.clear()
+            box.update(self.before)
+
+
+def _entries(container: Any) -> Iterator[Any]:
+    if isinstance(container, dict):
+        for key, value in container.items():
+            yield key
+            yield value
+    else:
+        yield from container
+
+
+class _Atexit(_Registry):
+    """``@atexit.register``: the function is registered once."""
+
+    func: Callable[..., object] | None = None
+
+    def forget(self, func: types.FunctionType) -> None:
+        atexit.unregister(func)
+        self.func = func
+
+    def undo(self) -> None:
+        if self.func is not None:
+            atexit.unregister(self.func)
+            atexit.register(self.func)
+
+
 def _cell_value(cell: types.CellType) -> Any:
     try:
         return cell.cell_contents
@@ -229,6 +281,12 @@ def _candidates(decorator: object) -> Iterator[Any]:
         func = obj if isinstance(obj, types.FunctionType) else None
         if func is not None:
             more += [_cell_value(c) for c in func.__closure__ or ()]
+            # A plugin list or dict the decorator fills, found by name.
+            more += [
+                value
+                for name in func.__code__.co_names
+                if type(value := func.__globals__.get(name)) in _CONTAINERS
+            ]
         elif depth == 0 and not isinstance(
             obj, types.MethodType | types.BuiltinFunctionType
         ):
@@ -237,17 +295,28 @@ def _candidates(decorator: object) -> Iterator[Any]:
         pending += [(m, depth + 1) for m in more if m is not None]
 
 
-def _registries(decorators: Sequence[object]) -> Iterator[_Registry]:
+def _registries(
+    decorators: Sequence[object], func: types.FunctionType
+) -> Iterator[_Registry]:
     seen: set[int] = set()
     for decorator in decorators:
         for obj in _candidates(decorator):
-            for registry, key in _registry_of(obj):
+            for registry, key in _registry_of(obj, func):
                 if id(key) not in seen:
                     seen.add(id(key))
                     yield registry
 
 
-def _registry_of(obj: Any) -> Iterator[tuple[_Registry, object]]:
+def _registry_of(
+    obj: Any, func: types.FunctionType
+) -> Iterator[tuple[_Registry, object]]:
+    if type(obj) in _CONTAINERS:
+        if any(_reaches(x, func) for x in _entries(obj)):
+            yield _Collection(obj), obj
+        return
+    if obj is _ATEXIT_REGISTER:
+        yield _Atexit(), obj
+        return
     if isinstance(obj, types.FunctionType):
         free = obj.__code__.co_freevars
         if obj.__module__ == "functools" and {"registry", "dispatch_cache"} <= set(
@@ -271,46 +340,7 @@ def _registry_of(obj: Any) -> Iterator[tuple[_Registry, object]]:
     elif _CLICK_GROUP in names:
         yield _ClickGroup(obj), obj
     elif "functools.singledispatchmethod" in names:
-        yield from _registry_of(obj.dispatcher.register)
-
-
-def open_setup(namespace: Mapping[str, object]) -> Callable[[], None]:
-    """Let Flask apps and blueprints bound in ``namespace`` take new routes.
-
-    Flask refuses setup calls (``app.route(...)`` itself, before any
-    decorator is applied) once an app has served its first request or a
-    blueprint has been registered, because its own reloader restarts the
-    process. A reload is the restart of the definitions that changed: the
-    engine calls this with the reloaded module's globals before running its
-    statements, and the returned callable, which puts the flags back, once
-    they ran (whether they succeeded or not).
-    """
-    app_module = sys.modules.get("flask.sansio.app")
-    bp_module = sys.modules.get("flask.sansio.blueprints")
-    if app_module is None or bp_module is None:
-        return _nothing
-    flags = (
-        (app_module.App, "_got_first_request"),
-        (bp_module.Blueprint, "_got_registered_once"),
-    )
-    lifted: list[tuple[object, str, object]] = []
-    for value in namespace.values():
-        for cls, flag in flags:
-            if isinstance(value, cls) and getattr(value, flag, False):
-                lifted.append((value, flag, getattr(value, flag)))
-                setattr(value, flag, False)
-    if not lifted:
-        return _nothing
-
-    def close() -> None:
-        for obj, flag, before in lifted:
-            setattr(obj, flag, before)
-
-    return close
-
-
-def _nothing() -> None:
-    """Nothing to put back."""
+        yield from _registry_of(obj.dispatcher.register, func)
 
 
 class Reregistration:
@@ -358,7 +388,7 @@ def before_definition(
     Returns:
         The undo record; without a known registry, one that does nothing.
     """
-    registries = list(_registries(decorators))
+    registries = list(_registries(decorators, func))
     for registry in registries:
         registry.forget(func)
     return Reregistration(registries)

@@ -604,3 +604,41 @@ def test_singledispatch_several_underscores(mods, rl):
 
     ok(edit(mods, rl, name, DISPATCH.replace("x: str", "x: bytes")))
     assert (show(1), show(b"a"), show("a")) == ("int v1", "str v1", "object")
+
+
+# -- a plugin registry of the user's ---------------------------------------------------
+
+REGISTRY = """
+PLUGINS = []
+
+
+def plugin(func):
+    PLUGINS.append(func)
+    return func
+"""
+
+PLUGINS = """
+from {registry} import plugin
+
+
+@plugin
+def on_save(doc):
+    return "v1 " + doc
+"""
+
+
+def test_plugin_list_holds_each_function_once(mods, rl):
+    registry_name, registry = load(mods, "registry", REGISTRY)
+    source = PLUGINS.format(registry=registry_name)
+    name, m = load(mods, "plugins", source)
+    held = registry.PLUGINS[0]
+
+    ok(edit(mods, rl, name, source.replace('"v1 "', '"v2 "')))
+    assert registry.PLUGINS == [held] and held("a") == "v2 a"
+
+    changed = source.replace("(doc)", "(doc, mark='!')").replace(
+        '"v1 " + doc', '"v3 " + doc + mark'
+    )
+    ok(edit(mods, rl, name, changed))
+    assert registry.PLUGINS == [held] and m.on_save is held
+    assert held("a") == "v3 a!"

@@ -12,6 +12,9 @@ import abc
 import dataclasses
 import enum
 import functools
+import subprocess
+import sys
+import textwrap
 import types
 from typing import Any
 
@@ -558,3 +561,60 @@ def test_pydantic_dataclass_validates_into_the_kept_class() -> None:
     made = pydantic.TypeAdapter(kept).validate_python({"x": "2"})
     assert type(made) is kept and (made.x, made.y) == (2, 4)
     assert old.y == 4 and old == kept(1, 4)
+
+
+PLUGINS: list[Any] = []
+HOOKS: dict[str, Any] = {}
+
+
+def plugin(func: Any) -> Any:
+    PLUGINS.append(func)
+    return func
+
+
+def hook(name: str) -> Any:
+    def register(func: Any) -> Any:
+        HOOKS[name] = functools.wraps(func)(lambda *a: func(*a))
+        return func
+
+    return register
+
+
+def test_plugin_lists_and_dicts_hold_the_function_once() -> None:
+    def on_save() -> None:
+        pass
+
+    plugin(hook("save")(on_save))
+    PLUGINS.append(len)
+    before = dict(HOOKS)
+    again = before_definition(_fn(on_save), [plugin, hook("store")])
+    plugin(hook("store")(on_save))
+    again.finish()
+    assert PLUGINS[-2:] == [len, on_save] and PLUGINS.count(on_save) == 1
+    assert "save" not in HOOKS and HOOKS["store"].__wrapped__ is on_save
+
+    again.undo()
+    assert PLUGINS[-2:] == [on_save, len]
+    assert before == HOOKS
+
+
+def test_atexit_registers_the_function_once() -> None:
+    script = textwrap.dedent(
+        """
+        import atexit
+        from hotreload.frameworks import before_definition
+
+        @atexit.register
+        def close():
+            print("closed")
+
+        again = before_definition(close, [atexit.register])
+        atexit.register(close)
+        again.finish()
+        """
+    )
+    # atexit lists nothing: what runs at exit tells a second registration.
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=20
+    )
+    assert (done.returncode, done.stdout) == (0, "closed\n"), done.stderr
