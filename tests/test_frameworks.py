@@ -634,11 +634,11 @@ def test_plugin_list_holds_each_function_once(mods, rl):
     held = registry.PLUGINS[0]
 
     ok(edit(mods, rl, name, source.replace('"v1 "', '"v2 "')))
-    assert registry.PLUGINS == [held] and held("a") == "v2 a"
+    assert [held] == registry.PLUGINS and held("a") == "v2 a"
 
     changed = source.replace("(doc)", "(doc, mark='!')").replace(
         '"v1 " + doc', '"v3 " + doc + mark'
     )
     ok(edit(mods, rl, name, changed))
-    assert registry.PLUGINS == [held] and m.on_save is held
+    assert [held] == registry.PLUGINS and m.on_save is held
     assert held("a") == "v3 a!"
