@@ -24,7 +24,9 @@ from tests.django_setup import configure as configure_django
 
 @pytest.fixture
 def rl(mods: Mods) -> Iterator[Reloader]:
+    """A reloader whose import hook sees each module's first import."""
     reloader = Reloader(mods.root)
+    assert reloader.import_all() == []  # an empty root yet: installs the hook
     yield reloader
     reloader.stop()
 
@@ -123,11 +125,12 @@ class Order(BaseModel):
 
 
 def test_pydantic_model_in_an_importer_follows_with_cascade(mods):
-    items_name, items = load(mods, "items", ITEMS)
-    _, orders = load(mods, "orders", ORDERS.format(items=items_name))
-    held = orders.Order(item=items.Item(name="a"))
     reloader = Reloader(mods.root, cascade=True)
     try:
+        assert reloader.import_all() == []
+        items_name, items = load(mods, "items", ITEMS)
+        _, orders = load(mods, "orders", ORDERS.format(items=items_name))
+        held = orders.Order(item=items.Item(name="a"))
         changed = ITEMS.replace("name: str", "name: str\n    size: int = 3")
         ok(edit(mods, reloader, items_name, changed))
     finally:
