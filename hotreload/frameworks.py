@@ -164,7 +164,9 @@ def rebuild(kept: type, built: type) -> list[str]:
     """Make the framework machinery of ``kept`` as if ``kept`` had been built.
 
     The engine ran a class statement again (its fields changed), which made
-    ``built``, and moved ``built``'s attributes into ``kept``. Functions the
+    ``built``, and moved ``built``'s attributes into ``kept``; ``built`` is
+    ``kept`` itself when the class statement and its decorators worked on
+    the kept class directly (a plain class under ``@dataclass``). Functions the
     framework generated for ``built`` still refer to it, and pydantic's
     validator still makes instances of ``built``: here they are pointed at
     ``kept``. Instances of ``kept`` made before the edit get the default of
