@@ -15,15 +15,25 @@ from __future__ import annotations
 import atexit
 import contextlib
 import types
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
+from hotreload.registries import (
+    Atexit,
+    ClickGroup,
+    Collection,
+    Dispatch,
+    FlaskApp,
+    FlaskBlueprint,
+    Registry,
+    Routes,
+    cell_value,
+    class_names,
+    entries,
+    reaches,
+)
+
 __all__ = ["Reregistration", "before_definition"]
-
-
-def _names(cls: type) -> set[str]:
-    """``module.qualname`` of each class in ``cls``'s MRO."""
-    return {f"{c.__module__}.{c.__qualname__}" for c in cls.__mro__}
 
 
 _FLASK_APPS: Final = frozenset({"flask.sansio.app.App", "flask.app.Flask"})
@@ -36,229 +46,6 @@ _CLICK_GROUP: Final = "click.core.Group"
 _CONTAINERS: Final = (list, dict, set)
 _ATEXIT_REGISTER: Final = atexit.register
 _SEARCH_DEPTH: Final = 3  # decorator -> closure -> closure (``@f.register(int)``)
-
-
-def _reaches(obj: Any, func: types.FunctionType) -> bool:
-    """Whether ``obj`` is ``func`` or wraps it (``__wrapped__`` chains)."""
-    for _ in range(32):
-        if obj is func:
-            return True
-        obj = getattr(obj, "__wrapped__", None)
-        if obj is None:
-            return False
-    return False
-
-
-class _Registry:
-    """One registry a definition may have registered in; subclasses say which."""
-
-    def forget(self, func: types.FunctionType) -> None:
-        """Take out the registrations of ``func``; remember the state before."""
-
-    def finish(self) -> None:
-        """The decorators ran: put back what was lifted for them."""
-
-    def undo(self) -> None:
-        """Put the registry back as it was before `forget`."""
-
-
-class _FlaskApp(_Registry):
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.views = dict(app.view_functions)
-        self.rules = {k: list(v) for k, v in app.url_map._rules_by_endpoint.items()}
-        self.started = bool(getattr(app, "_got_first_request", False))
-
-    def forget(self, func: types.FunctionType) -> None:
-        views = self.app.view_functions
-        gone = {name for name, view in views.items() if _reaches(view, func)}
-        for name in gone:
-            del views[name]
-        if gone:
-            _set_rules(
-                self.app.url_map, {k: v for k, v in self.rules.items() if k not in gone}
-            )
-        # Flask refuses routes once it has served a request (its own reloader
-        # restarts the process); a reload is a restart of this definition.
-        self.app._got_first_request = False
-
-    def finish(self) -> None:
-        self.app._got_first_request = self.started
-
-    def undo(self) -> None:
-        self.app.view_functions.clear()
-        self.app.view_functions.update(self.views)
-        _set_rules(self.app.url_map, {k: list(v) for k, v in self.rules.items()})
-
-
-def _set_rules(url_map: Any, by_endpoint: dict[Any, list[Any]]) -> None:
-    """Give a werkzeug ``Map`` exactly these rules (its matcher is rebuilt)."""
-    matcher = type(url_map._matcher)(url_map._matcher.merge_slashes)
-    for rules in by_endpoint.values():
-        for rule in rules:
-            if not rule.build_only:
-                matcher.add(rule)
-    url_map._rules_by_endpoint = by_endpoint
-    url_map._matcher = matcher
-    url_map._remap = True
-
-
-class _FlaskBlueprint(_Registry):
-    def __init__(self, blueprint: Any) -> None:
-        self.blueprint = blueprint
-        self.deferred = list(blueprint.deferred_functions)
-        self.registered = bool(getattr(blueprint, "_got_registered_once", False))
-
-    def forget(self, func: types.FunctionType) -> None:
-        def made_for(record: Any) -> bool:
-            cells = getattr(record, "__closure__", None) or ()
-            return any(_reaches(_cell_value(c), func) for c in cells)
-
-        self.blueprint.deferred_functions[:] = [
-            record for record in self.deferred if not made_for(record)
-        ]
-        self.blueprint._got_registered_once = False
-
-    def finish(self) -> None:
-        self.blueprint._got_registered_once = self.registered
-
-    def undo(self) -> None:
-        self.blueprint.deferred_functions[:] = self.deferred
-
-
-class _Routes(_Registry):
-    """A Starlette or FastAPI router (and the app it serves, if known)."""
-
-    def __init__(self, router: Any, app: Any = None) -> None:
-        self.router, self.app = router, app
-        self.routes = list(router.routes)
-        self.kept: list[Any] = self.routes
-        self.at = len(self.routes)
-
-    def forget(self, func: types.FunctionType) -> None:
-        gone = [
-            i
-            for i, r in enumerate(self.routes)
-            if _reaches(getattr(r, "endpoint", None), func)
-        ]
-        if gone:
-            self.at = gone[0]
-            self.kept = [r for i, r in enumerate(self.routes) if i not in gone]
-            self.router.routes[:] = self.kept
-            self._changed()
-
-    def finish(self) -> None:
-        # Routes match in order: the new ones take the place of the old ones.
-        routes = self.router.routes
-        kept = {id(r) for r in self.kept}
-        added = [r for r in routes if id(r) not in kept]
-        if added and self.at < len(self.kept):
-            rest = [r for r in routes if id(r) in kept]
-            routes[:] = rest[: self.at] + added + rest[self.at :]
-        self._changed()
-
-    def undo(self) -> None:
-        self.router.routes[:] = self.routes
-        self._changed()
-
-    def _changed(self) -> None:
-        mark = getattr(self.router, "_mark_routes_changed", None)
-        if callable(mark):
-            mark()
-        if self.app is not None and hasattr(self.app, "openapi_schema"):
-            self.app.openapi_schema = None
-
-
-class _ClickGroup(_Registry):
-    def __init__(self, group: Any) -> None:
-        self.group = group
-        self.commands = dict(group.commands)
-
-    def forget(self, func: types.FunctionType) -> None:
-        for name, command in self.commands.items():
-            if _reaches(getattr(command, "callback", None), func):
-                del self.group.commands[name]
-
-    def undo(self) -> None:
-        self.group.commands.clear()
-        self.group.commands.update(self.commands)
-
-
-class _Dispatch(_Registry):
-    """A ``functools.singledispatch`` registry (type -> implementation)."""
-
-    def __init__(self, registry: dict[Any, Any], cache: Any) -> None:
-        self.registry, self.cache = registry, cache
-        self.before = dict(registry)
-
-    def forget(self, func: types.FunctionType) -> None:
-        for cls, impl in self.before.items():
-            if cls is not object and _reaches(impl, func):
-                del self.registry[cls]
-        self.cache.clear()
-
-    def undo(self) -> None:
-        self.registry.clear()
-        self.registry.update(self.before)
-        self.cache.clear()
-
-
-class _Collection(_Registry):
-    """A list, dict or set a decorator of the user's fills (plugins, hooks)."""
-
-    def __init__(self, container: list[Any] | dict[Any, Any] | set[Any]) -> None:
-        self.container = container
-        self.before = container.copy()
-
-    def forget(self, func: types.FunctionType) -> None:
-        box = self.container
-        if isinstance(box, dict):
-            for key, value in self.before.items():  # type: ignore[union-attr]
-                if _reaches(key, func) or _reaches(value, func):
-                    del box[key]
-        elif isinstance(box, list):
-            box[:] = [x for x in box if not _reaches(x, func)]
-        else:
-            box.difference_update([x for x in self.before if _reaches(x, func)])
-
-    def undo(self) -> None:
-        box = self.container
-        if isinstance(box, list):
-            box[:] = self.before
-        else:
-            box.clear()
-            box.update(self.before)
-
-
-def _entries(container: Any) -> Iterator[Any]:
-    if isinstance(container, dict):
-        for key, value in container.items():
-            yield key
-            yield value
-    else:
-        yield from container
-
-
-class _Atexit(_Registry):
-    """``@atexit.register``: the function is registered once."""
-
-    func: Callable[..., object] | None = None
-
-    def forget(self, func: types.FunctionType) -> None:
-        atexit.unregister(func)
-        self.func = func
-
-    def undo(self) -> None:
-        if self.func is not None:
-            atexit.unregister(self.func)
-            atexit.register(self.func)
-
-
-def _cell_value(cell: types.CellType) -> Any:
-    try:
-        return cell.cell_contents
-    except ValueError:  # an empty cell
-        return None
 
 
 def _candidates(decorator: object) -> Iterator[Any]:
@@ -280,7 +67,7 @@ def _candidates(decorator: object) -> Iterator[Any]:
         ]
         func = obj if isinstance(obj, types.FunctionType) else None
         if func is not None:
-            more += [_cell_value(c) for c in func.__closure__ or ()]
+            more += [cell_value(c) for c in func.__closure__ or ()]
             # A plugin list or dict the decorator fills, found by name.
             more += [
                 value
@@ -297,7 +84,7 @@ def _candidates(decorator: object) -> Iterator[Any]:
 
 def _registries(
     decorators: Sequence[object], func: types.FunctionType
-) -> Iterator[_Registry]:
+) -> Iterator[Registry]:
     seen: set[int] = set()
     for decorator in decorators:
         for obj in _candidates(decorator):
@@ -309,13 +96,13 @@ def _registries(
 
 def _registry_of(
     obj: Any, func: types.FunctionType
-) -> Iterator[tuple[_Registry, object]]:
+) -> Iterator[tuple[Registry, object]]:
     if type(obj) in _CONTAINERS:
-        if any(_reaches(x, func) for x in _entries(obj)):
-            yield _Collection(obj), obj
+        if any(reaches(x, func) for x in entries(obj)):
+            yield Collection(obj), obj
         return
     if obj is _ATEXIT_REGISTER:
-        yield _Atexit(), obj
+        yield Atexit(), obj
         return
     if isinstance(obj, types.FunctionType):
         free = obj.__code__.co_freevars
@@ -323,22 +110,22 @@ def _registry_of(
             free
         ):
             cells = dict(zip(free, obj.__closure__ or (), strict=True))
-            registry = _cell_value(cells["registry"])
-            yield _Dispatch(registry, _cell_value(cells["dispatch_cache"])), registry
+            registry = cell_value(cells["registry"])
+            yield Dispatch(registry, cell_value(cells["dispatch_cache"])), registry
         return
     if isinstance(obj, type) or not hasattr(obj, "__class__"):
         return
-    names = _names(type(obj))
+    names = class_names(type(obj))
     if names & _FLASK_APPS:
-        yield _FlaskApp(obj), obj
+        yield FlaskApp(obj), obj
     elif names & _FLASK_BLUEPRINTS:
-        yield _FlaskBlueprint(obj), obj
+        yield FlaskBlueprint(obj), obj
     elif _STARLETTE_APP in names:
-        yield _Routes(obj.router, obj), obj.router
+        yield Routes(obj.router, obj), obj.router
     elif _STARLETTE_ROUTER in names:
-        yield _Routes(obj), obj
+        yield Routes(obj), obj
     elif _CLICK_GROUP in names:
-        yield _ClickGroup(obj), obj
+        yield ClickGroup(obj), obj
     elif "functools.singledispatchmethod" in names:
         yield from _registry_of(obj.dispatcher.register, func)
 
@@ -352,7 +139,7 @@ class Reregistration:
     from before come back.
     """
 
-    def __init__(self, registries: Sequence[_Registry] = ()) -> None:
+    def __init__(self, registries: Sequence[Registry] = ()) -> None:
         """Hold ``registries``, whose ``forget`` has already run."""
         self._registries = tuple(registries)
 

@@ -1,0 +1,259 @@
+"""The registries a decorated ``def`` can register itself in, one class each.
+
+Each class holds one registry as it was before a definition runs again:
+`Registry.forget` takes out what a function registered, `finish` puts back
+what was lifted for its decorators, `undo` puts the registry back as it
+was. `hotreload.registrations` finds them through a definition's
+decorators. Frameworks are recognised by the names of their classes; none
+is imported here.
+"""
+
+from __future__ import annotations
+
+import atexit
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+
+__all__ = [
+    "Atexit",
+    "ClickGroup",
+    "Collection",
+    "Dispatch",
+    "FlaskApp",
+    "FlaskBlueprint",
+    "Registry",
+    "Routes",
+    "cell_value",
+    "class_names",
+    "entries",
+    "reaches",
+]
+
+
+def class_names(cls: type) -> set[str]:
+    """``module.qualname`` of each class in ``cls``'s MRO."""
+    return {f"{c.__module__}.{c.__qualname__}" for c in cls.__mro__}
+
+
+def reaches(obj: Any, func: types.FunctionType) -> bool:
+    """Whether ``obj`` is ``func`` or wraps it (``__wrapped__`` chains)."""
+    for _ in range(32):
+        if obj is func:
+            return True
+        obj = getattr(obj, "__wrapped__", None)
+        if obj is None:
+            return False
+    return False
+
+
+class Registry:
+    """One registry a definition may have registered in; subclasses say which."""
+
+    def forget(self, func: types.FunctionType) -> None:
+        """Take out the registrations of ``func``; remember the state before."""
+
+    def finish(self) -> None:
+        """The decorators ran: put back what was lifted for them."""
+
+    def undo(self) -> None:
+        """Put the registry back as it was before `forget`."""
+
+
+class FlaskApp(Registry):
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.views = dict(app.view_functions)
+        self.rules = {k: list(v) for k, v in app.url_map._rules_by_endpoint.items()}
+        self.started = bool(getattr(app, "_got_first_request", False))
+
+    def forget(self, func: types.FunctionType) -> None:
+        views = self.app.view_functions
+        gone = {name for name, view in views.items() if reaches(view, func)}
+        for name in gone:
+            del views[name]
+        if gone:
+            _set_rules(
+                self.app.url_map, {k: v for k, v in self.rules.items() if k not in gone}
+            )
+        # Flask refuses routes once it has served a request (its own reloader
+        # restarts the process); a reload is a restart of this definition.
+        self.app._got_first_request = False
+
+    def finish(self) -> None:
+        self.app._got_first_request = self.started
+
+    def undo(self) -> None:
+        self.app.view_functions.clear()
+        self.app.view_functions.update(self.views)
+        _set_rules(self.app.url_map, {k: list(v) for k, v in self.rules.items()})
+
+
+def _set_rules(url_map: Any, by_endpoint: dict[Any, list[Any]]) -> None:
+    """Give a werkzeug ``Map`` exactly these rules (its matcher is rebuilt)."""
+    matcher = type(url_map._matcher)(url_map._matcher.merge_slashes)
+    for rules in by_endpoint.values():
+        for rule in rules:
+            if not rule.build_only:
+                matcher.add(rule)
+    url_map._rules_by_endpoint = by_endpoint
+    url_map._matcher = matcher
+    url_map._remap = True
+
+
+class FlaskBlueprint(Registry):
+    def __init__(self, blueprint: Any) -> None:
+        self.blueprint = blueprint
+        self.deferred = list(blueprint.deferred_functions)
+        self.registered = bool(getattr(blueprint, "_got_registered_once", False))
+
+    def forget(self, func: types.FunctionType) -> None:
+        def made_for(record: Any) -> bool:
+            cells = getattr(record, "__closure__", None) or ()
+            return any(reaches(cell_value(c), func) for c in cells)
+
+        self.blueprint.deferred_functions[:] = [
+            record for record in self.deferred if not made_for(record)
+        ]
+        self.blueprint._got_registered_once = False
+
+    def finish(self) -> None:
+        self.blueprint._got_registered_once = self.registered
+
+    def undo(self) -> None:
+        self.blueprint.deferred_functions[:] = self.deferred
+
+
+class Routes(Registry):
+    """A Starlette or FastAPI router (and the app it serves, if known)."""
+
+    def __init__(self, router: Any, app: Any = None) -> None:
+        self.router, self.app = router, app
+        self.routes = list(router.routes)
+        self.kept: list[Any] = self.routes
+        self.at = len(self.routes)
+
+    def forget(self, func: types.FunctionType) -> None:
+        gone = [
+            i
+            for i, r in enumerate(self.routes)
+            if reaches(getattr(r, "endpoint", None), func)
+        ]
+        if gone:
+            self.at = gone[0]
+            self.kept = [r for i, r in enumerate(self.routes) if i not in gone]
+            self.router.routes[:] = self.kept
+            self._changed()
+
+    def finish(self) -> None:
+        # Routes match in order: the new ones take the place of the old ones.
+        routes = self.router.routes
+        kept = {id(r) for r in self.kept}
+        added = [r for r in routes if id(r) not in kept]
+        if added and self.at < len(self.kept):
+            rest = [r for r in routes if id(r) in kept]
+            routes[:] = rest[: self.at] + added + rest[self.at :]
+        self._changed()
+
+    def undo(self) -> None:
+        self.router.routes[:] = self.routes
+        self._changed()
+
+    def _changed(self) -> None:
+        mark = getattr(self.router, "_mark_routes_changed", None)
+        if callable(mark):
+            mark()
+        if self.app is not None and hasattr(self.app, "openapi_schema"):
+            self.app.openapi_schema = None
+
+
+class ClickGroup(Registry):
+    def __init__(self, group: Any) -> None:
+        self.group = group
+        self.commands = dict(group.commands)
+
+    def forget(self, func: types.FunctionType) -> None:
+        for name, command in self.commands.items():
+            if reaches(getattr(command, "callback", None), func):
+                del self.group.commands[name]
+
+    def undo(self) -> None:
+        self.group.commands.clear()
+        self.group.commands.update(self.commands)
+
+
+class Dispatch(Registry):
+    """A ``functools.singledispatch`` registry (type -> implementation)."""
+
+    def __init__(self, registry: dict[Any, Any], cache: Any) -> None:
+        self.registry, self.cache = registry, cache
+        self.before = dict(registry)
+
+    def forget(self, func: types.FunctionType) -> None:
+        for cls, impl in self.before.items():
+            if cls is not object and reaches(impl, func):
+                del self.registry[cls]
+        self.cache.clear()
+
+    def undo(self) -> None:
+        self.registry.clear()
+        self.registry.update(self.before)
+        self.cache.clear()
+
+
+class Collection(Registry):
+    """A list, dict or set a decorator of the user's fills (plugins, hooks)."""
+
+    def __init__(self, container: list[Any] | dict[Any, Any] | set[Any]) -> None:
+        self.container = container
+        self.before = container.copy()
+
+    def forget(self, func: types.FunctionType) -> None:
+        box = self.container
+        if isinstance(box, dict):
+            for key, value in self.before.items():  # type: ignore[union-attr]
+                if reaches(key, func) or reaches(value, func):
+                    del box[key]
+        elif isinstance(box, list):
+            box[:] = [x for x in box if not reaches(x, func)]
+        else:
+            box.difference_update([x for x in self.before if reaches(x, func)])
+
+    def undo(self) -> None:
+        box = self.container
+        if isinstance(box, list):
+            box[:] = self.before
+        else:
+            box.clear()
+            box.update(self.before)
+
+
+def entries(container: Any) -> Iterator[Any]:
+    if isinstance(container, dict):
+        for key, value in container.items():
+            yield key
+            yield value
+    else:
+        yield from container
+
+
+class Atexit(Registry):
+    """``@atexit.register``: the function is registered once."""
+
+    func: Callable[..., object] | None = None
+
+    def forget(self, func: types.FunctionType) -> None:
+        atexit.unregister(func)
+        self.func = func
+
+    def undo(self) -> None:
+        if self.func is not None:
+            atexit.unregister(self.func)
+            atexit.register(self.func)
+
+
+def cell_value(cell: types.CellType) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:  # an empty cell
+        return None
