@@ -17,8 +17,8 @@ The engine calls five functions here, and nothing else:
 - `open_setup(namespace)`: around a reload, let the Flask apps and
   blueprints of the module take routes after their first request.
 
-`before_definition` and `Reregistration` live in `hotreload.registrations`
-and are re-exported here.
+`before_definition` and `Reregistration` live in `hotreload.registrations`,
+`open_setup` in `hotreload.registries`; they are re-exported here.
 
 No framework is imported here: a class is recognised by the modules and
 names of the classes in its MRO, and a framework that is not in
@@ -32,10 +32,11 @@ import contextlib
 import gc
 import sys
 import types
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 from hotreload.registrations import Reregistration, before_definition
+from hotreload.registries import open_setup
 
 __all__ = [
     "Reregistration",
@@ -114,45 +115,6 @@ def refuse_rerun(cls: type) -> str | None:
             "changes, and restart to apply this edit"
         )
     return None
-
-
-def open_setup(namespace: Mapping[str, object]) -> Callable[[], None]:
-    """Let Flask apps and blueprints bound in ``namespace`` take new routes.
-
-    Flask refuses setup calls (``app.route(...)`` itself, before any
-    decorator is applied) once an app has served its first request or a
-    blueprint has been registered, because its own reloader restarts the
-    process. A reload is the restart of the definitions that changed: the
-    engine calls this with the reloaded module's globals before running its
-    statements, and the returned callable, which puts the flags back, once
-    they ran (whether they succeeded or not).
-    """
-    app_module = sys.modules.get("flask.sansio.app")
-    bp_module = sys.modules.get("flask.sansio.blueprints")
-    if app_module is None or bp_module is None:
-        return _nothing
-    flags = (
-        (app_module.App, "_got_first_request"),
-        (bp_module.Blueprint, "_got_registered_once"),
-    )
-    lifted: list[tuple[object, str, object]] = []
-    for value in namespace.values():
-        for cls, flag in flags:
-            if isinstance(value, cls) and getattr(value, flag, False):
-                lifted.append((value, flag, getattr(value, flag)))
-                setattr(value, flag, False)
-    if not lifted:
-        return _nothing
-
-    def close() -> None:
-        for obj, flag, before in lifted:
-            setattr(obj, flag, before)
-
-    return close
-
-
-def _nothing() -> None:
-    """Nothing to put back."""
 
 
 # --------------------------------------------------------------------------

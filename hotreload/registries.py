@@ -11,8 +11,11 @@ is imported here.
 from __future__ import annotations
 
 import atexit
+import gc
+import sys
 import types
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 __all__ = [
@@ -27,6 +30,7 @@ __all__ = [
     "cell_value",
     "class_names",
     "entries",
+    "open_setup",
     "reaches",
 ]
 
@@ -60,6 +64,55 @@ class Registry:
         """Put the registry back as it was before `forget`."""
 
 
+def open_setup(namespace: Mapping[str, object]) -> Callable[[], None]:
+    """Let Flask apps and blueprints bound in ``namespace`` take new routes.
+
+    Flask refuses setup calls (``app.route(...)`` itself, before any
+    decorator is applied) once an app has served its first request or a
+    blueprint has been registered, because its own reloader restarts the
+    process. A reload is the restart of the definitions that changed: the
+    engine calls this with the reloaded module's globals before running its
+    statements, and the returned callable, which puts the flags back, once
+    they ran (whether they succeeded or not).
+    """
+    app_module = sys.modules.get("flask.sansio.app")
+    bp_module = sys.modules.get("flask.sansio.blueprints")
+    if app_module is None or bp_module is None:
+        return _nothing
+    flags = (
+        (app_module.App, "_got_first_request"),
+        (bp_module.Blueprint, "_got_registered_once"),
+    )
+    lifted: list[tuple[object, str, object]] = []
+    for value in namespace.values():
+        for cls, flag in flags:
+            if isinstance(value, cls) and getattr(value, flag, False):
+                lifted.append((value, flag, getattr(value, flag)))
+                setattr(value, flag, False)
+                _LIFTED[value] = flag
+    if not lifted:
+        return _nothing
+
+    def close() -> None:
+        for obj, flag, before in lifted:
+            setattr(obj, flag, before)
+            _LIFTED.pop(obj, None)
+
+    return close
+
+
+def _nothing() -> None:
+    """Nothing to put back."""
+
+
+# Flask objects whose setup flag `open_setup` lifted: the flag no longer tells.
+_LIFTED: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def _was_set(obj: Any, flag: str) -> bool:
+    return bool(getattr(obj, flag, False)) or _LIFTED.get(obj) == flag
+
+
 class FlaskApp(Registry):
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -73,9 +126,8 @@ class FlaskApp(Registry):
         for name in gone:
             del views[name]
         if gone:
-            _set_rules(
-                self.app.url_map, {k: v for k, v in self.rules.items() if k not in gone}
-            )
+            kept = {k: list(v) for k, v in self.rules.items() if k not in gone}
+            _set_rules(self.app.url_map, kept)
         # Flask refuses routes once it has served a request (its own reloader
         # restarts the process); a reload is a restart of this definition.
         self.app._got_first_request = False
@@ -102,10 +154,19 @@ def _set_rules(url_map: Any, by_endpoint: dict[Any, list[Any]]) -> None:
 
 
 class FlaskBlueprint(Registry):
+    """A blueprint's recorded routes, and those of the apps it is registered on.
+
+    Flask copies a blueprint's routes into an app when the app registers it;
+    a route recorded later never reaches the app. So the routes a definition
+    records during a reload are played on each app that registered the
+    blueprint, with the name and URL prefix it was registered under.
+    """
+
     def __init__(self, blueprint: Any) -> None:
         self.blueprint = blueprint
         self.deferred = list(blueprint.deferred_functions)
-        self.registered = bool(getattr(blueprint, "_got_registered_once", False))
+        self.registered = _was_set(blueprint, "_got_registered_once")
+        self.apps: list[tuple[FlaskApp, dict[str, Any]]] = []
 
     def forget(self, func: types.FunctionType) -> None:
         def made_for(record: Any) -> bool:
@@ -116,12 +177,86 @@ class FlaskBlueprint(Registry):
             record for record in self.deferred if not made_for(record)
         ]
         self.blueprint._got_registered_once = False
+        if self.registered:
+            for app, key in _apps_with(self.blueprint):
+                options = _setup_options(app, key, self.deferred)
+                state = FlaskApp(app)
+                state.forget(func)
+                self.apps.append((state, options))
 
     def finish(self) -> None:
-        self.blueprint._got_registered_once = self.registered
+        known = {id(record) for record in self.deferred}
+        added = [r for r in self.blueprint.deferred_functions if id(r) not in known]
+        try:
+            for state, options in self.apps if added else ():
+                setup = self.blueprint.make_setup_state(state.app, options, False)
+                for record in added:
+                    record(setup)
+        finally:
+            for state, _ in self.apps:
+                state.finish()
+            self.blueprint._got_registered_once = self.registered
 
     def undo(self) -> None:
         self.blueprint.deferred_functions[:] = self.deferred
+        for state, _ in self.apps:
+            state.undo()
+
+
+def _apps_with(blueprint: Any) -> list[tuple[Any, str]]:
+    """Each Flask app that registered ``blueprint``, with the name it has there.
+
+    Apps are looked for in the globals of loaded modules; an app made by a
+    factory and held nowhere there is found with one walk of the heap.
+    """
+    app_class = getattr(sys.modules.get("flask.sansio.app"), "App", None)
+    if app_class is None:
+        return []
+
+    def holding(apps: Iterator[Any]) -> list[tuple[Any, str]]:
+        found: dict[int, Any] = {
+            id(a): a
+            for a in apps
+            # A weak proxy passes isinstance: the app itself is found as well.
+            if isinstance(a, app_class) and not isinstance(a, weakref.ProxyTypes)
+        }
+        return [
+            (app, key)
+            for app in found.values()
+            for key, registered in app.blueprints.items()
+            if registered is blueprint
+        ]
+
+    modules = list(sys.modules.values())
+    in_modules = holding(
+        v for m in modules for v in list(getattr(m, "__dict__", {}).values())
+    )
+    return in_modules or holding(iter(gc.get_objects()))
+
+
+def _setup_options(app: Any, key: str, records: list[Any]) -> dict[str, Any]:
+    """The options ``app`` registered a blueprint with, as far as its rules tell."""
+    name_prefix, _, name = key.rpartition(".")
+    options: dict[str, Any] = {"name": name, "name_prefix": name_prefix}
+    for record in records:
+        code = getattr(record, "__code__", None)
+        if code is None or not {"rule", "endpoint", "view_func"} <= set(
+            code.co_freevars
+        ):
+            continue
+        cells = dict(zip(code.co_freevars, record.__closure__ or (), strict=True))
+        rule = cell_value(cells["rule"])
+        endpoint = cell_value(cells["endpoint"]) or getattr(
+            cell_value(cells["view_func"]), "__name__", None
+        )
+        if not isinstance(rule, str) or not rule.strip("/"):
+            continue
+        for made in app.url_map._rules_by_endpoint.get(f"{key}.{endpoint}", ()):
+            if made.rule.endswith(rule.lstrip("/")):
+                prefix = made.rule[: len(made.rule) - len(rule.lstrip("/"))]
+                options["url_prefix"] = prefix.rstrip("/")
+                return options
+    return options
 
 
 class Routes(Registry):

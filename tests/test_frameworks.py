@@ -645,3 +645,85 @@ def test_plugin_list_holds_each_function_once(mods, rl):
     ok(edit(mods, rl, name, changed))
     assert [held] == registry.PLUGINS and m.on_save is held
     assert held("a") == "v3 a!"
+
+
+# -- Flask blueprints and FastAPI routers registered elsewhere ----------------------------
+
+BLUEPRINT = """
+from flask import Blueprint
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.route("/page")
+def page():
+    return "v1"
+"""
+
+BLUEPRINT_APP = """
+from flask import Flask
+
+from {views} import bp
+
+app = Flask(__name__)
+app.register_blueprint(bp, url_prefix="/site")
+"""
+
+
+def test_flask_blueprint_registered_elsewhere(mods, rl):
+    views_name, _ = load(mods, "pages", BLUEPRINT)
+    _, a = load(mods, "site", BLUEPRINT_APP.format(views=views_name))
+    client = a.app.test_client()
+    assert client.get("/site/page").text == "v1"
+
+    ok(edit(mods, rl, views_name, BLUEPRINT.replace('"v1"', '"v2"')))
+    assert client.get("/site/page").text == "v2"
+
+    added = BLUEPRINT + '\n\n@bp.route("/more")\ndef more():\n    return "more"\n'
+    ok(edit(mods, rl, views_name, added))
+    assert client.get("/site/more").text == "more"
+
+    moved = added.replace('@bp.route("/page")', '@bp.route("/moved")')
+    ok(edit(mods, rl, views_name, moved))
+    assert client.get("/site/moved").text == "v1"
+    assert client.get("/site/page").status_code == 404
+
+
+ROUTER = """
+from fastapi import APIRouter
+
+router = APIRouter()
+
+
+@router.get("/ping")
+def ping():
+    return {"v": 1}
+"""
+
+ROUTER_APP = """
+from fastapi import FastAPI
+
+from {views} import router
+
+app = FastAPI()
+app.include_router(router, prefix="/api")
+"""
+
+
+def test_fastapi_router_included_elsewhere(mods, rl):
+    views_name, _ = load(mods, "router", ROUTER)
+    _, a = load(mods, "service", ROUTER_APP.format(views=views_name))
+    client = TestClient(a.app)
+    assert client.get("/api/ping").json() == {"v": 1}
+
+    ok(edit(mods, rl, views_name, ROUTER.replace('{"v": 1}', '{"v": 2}')))
+    assert client.get("/api/ping").json() == {"v": 2}
+
+    added = ROUTER + '\n\n@router.get("/pong")\ndef pong():\n    return {"pong": 1}\n'
+    ok(edit(mods, rl, views_name, added))
+    assert client.get("/api/pong").json() == {"pong": 1}
+
+    moved = added.replace('@router.get("/ping")', '@router.get("/pinged")')
+    ok(edit(mods, rl, views_name, moved))
+    assert client.get("/api/pinged").json() == {"v": 1}
+    assert client.get("/api/ping").status_code == 404

@@ -490,20 +490,32 @@ def test_pydantic_forward_reference_waits_as_a_fresh_import_would() -> None:
 def test_flask_registered_blueprint_takes_routes_during_a_reload() -> None:
     bp = Blueprint("late", "hr_adapters")
     bp.route("/x")(_view)
-    Flask("hr_adapters").register_blueprint(bp)
+    app = Flask("hr_adapters")  # held by no module: found on the heap
+    app.register_blueprint(bp, url_prefix="/pre")
+    client = app.test_client()
+    assert client.get("/pre/x").text == "one"
     with pytest.raises(AssertionError, match="registered"):
         bp.route("/y")
+
     close = open_setup({"bp": bp, "other": 3})
     decorator = bp.route("/y")
     again = before_definition(_fn(_view), [decorator])
     decorator(_view)
     again.finish()
     close()
+
     assert len(bp.deferred_functions) == 1
+    assert client.get("/pre/y").text == "one"
+    assert client.get("/pre/x").status_code == 404
     with pytest.raises(AssertionError, match="registered"):
         bp.route("/z")
+    with pytest.raises(AssertionError, match="first request"):
+        app.route("/z")
+
     again.undo()
     assert len(bp.deferred_functions) == 1
+    assert client.get("/pre/x").text == "one"
+    assert client.get("/pre/y").status_code == 404
 
 
 def test_open_setup_without_a_started_app_does_nothing() -> None:
