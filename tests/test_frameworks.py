@@ -8,6 +8,7 @@ code (DESIGN, reload contract items 2, 4, 11 and 12).
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Iterator
 from typing import Any
@@ -567,13 +568,18 @@ def test_frozen_dataclass_field_added_with_default(mods, rl):
     config_cls, held = m.Config, m.DEFAULT
 
     changed = DATACLASS.replace(
-        "debug: bool = False", "debug: bool = False\n    level: int = 2"
+        "debug: bool = False",
+        "debug: bool = False\n"
+        "    level: int = 2\n"
+        "    tags: tuple = dataclasses.field(default_factory=tuple)",
     )
     ok(edit(mods, rl, name, changed))
 
     assert m.Config is config_cls and isinstance(held, m.Config)
-    assert held.level == 2 and m.DEFAULT.level == 2
-    assert m.Config(level=3) == m.Config(False, 3)
+    # A factory's default lives on no class attribute: the instance needs it.
+    assert dataclasses.asdict(held) == {"debug": False, "level": 2, "tags": ()}
+    assert m.DEFAULT.level == 2
+    assert m.Config(level=3) == m.Config(False, 3, ())
 
 
 # -- functools.singledispatch ---------------------------------------------------------
