@@ -100,8 +100,8 @@ def refuse_rerun(cls: type) -> str | None:
     if "_sa_class_manager" in vars(cls) or "__mapper__" in vars(cls):
         return (
             f"{name}: a SQLAlchemy mapped class cannot be defined again in a "
-            "running process (its columns or table changed); restart to apply "
-            "this edit"
+            "running process (this edit changes more than its method bodies: "
+            "columns, table or decorated methods); restart to apply it"
         )
     if "_sa_registry" in vars(cls) and cls.__subclasses__():
         return (
@@ -111,8 +111,9 @@ def refuse_rerun(cls: type) -> str | None:
     if _DJANGO_MODEL_META in _names(type(cls)) and "_meta" in vars(cls):
         return (
             f"{name}: a Django model cannot be defined again in a running "
-            "process (its fields changed); write a migration if the table "
-            "changes, and restart to apply this edit"
+            "process (this edit changes more than its method bodies: fields, "
+            "Meta or decorated methods); write a migration if its table "
+            "changes, and restart to apply it"
         )
     return None
 
