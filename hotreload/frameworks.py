@@ -41,6 +41,7 @@ from hotreload.registries import open_setup
 __all__ = [
     "Reregistration",
     "before_definition",
+    "field_names",
     "open_setup",
     "rebuild",
     "refuse_rerun",
@@ -123,7 +124,18 @@ def refuse_rerun(cls: type) -> str | None:
 # --------------------------------------------------------------------------
 
 
-def rebuild(kept: type, built: type) -> list[str]:
+def field_names(cls: type) -> frozenset[str] | None:
+    """The fields of a pydantic model, dataclass or attrs class; None for others.
+
+    Taken by the engine before it moves a rebuilt class into ``cls`` and
+    handed to `rebuild`, it spares the search for instances when no field
+    was added.
+    """
+    fields = _declared_fields(cls)
+    return None if fields is None else frozenset(fields)
+
+
+def rebuild(kept: type, built: type, before: frozenset[str] | None = None) -> list[str]:
     """Make the framework machinery of ``kept`` as if ``kept`` had been built.
 
     The engine ran a class statement again (its fields changed), which made
@@ -134,6 +146,12 @@ def rebuild(kept: type, built: type) -> list[str]:
     validator still makes instances of ``built``: here they are pointed at
     ``kept``. Instances of ``kept`` made before the edit get the default of
     each field they lack (frozen and slotted ones too).
+
+    Args:
+        kept: the class objects everywhere hold.
+        built: the class the statement made, or ``kept``.
+        before: `field_names` of ``kept`` before the move, if known; when no
+            field is new, instances are not looked for (a heap walk).
 
     Returns:
         Warnings for what could not be done: instances left without a field
@@ -146,7 +164,7 @@ def rebuild(kept: type, built: type) -> list[str]:
     if is_model or "__pydantic_validator__" in vars(kept):  # pydantic dataclasses too
         warnings += _rebuild_pydantic(kept, is_model)
     fields = _declared_fields(kept)
-    if fields is not None:
+    if fields is not None and (before is None or not set(fields) <= before):
         warnings += _fill_instances(kept, fields, is_model)
     return warnings
 

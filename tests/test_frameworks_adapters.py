@@ -31,6 +31,7 @@ from sqlalchemy import orm
 
 from hotreload.frameworks import (
     before_definition,
+    field_names,
     open_setup,
     rebuild,
     refuse_rerun,
@@ -630,3 +631,22 @@ def test_atexit_registers_the_function_once() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=20
     )
     assert (done.returncode, done.stdout) == (0, "closed\n"), done.stderr
+
+
+def test_no_field_added_means_no_search_for_instances() -> None:
+    v1 = "@dataclasses.dataclass\nclass M:\n    x: int\n    y: list = None\n"
+    kept = _define(v1, dataclasses=dataclasses)
+    old = kept(1)
+    del old.__dict__["y"]  # an instance the search would otherwise fill
+    before = field_names(kept)
+    assert before == frozenset({"x", "y"}) and field_names(int) is None
+    v2 = v1.replace("= None", "= dataclasses.field(default_factory=list)")
+    built = _define(v2, dataclasses=dataclasses, M=kept)
+    _move(kept, built)
+    assert rebuild(kept, built, before) == []
+    assert "y" not in old.__dict__  # not looked for
+    v3 = v2 + "    z: int = 0\n"
+    built = _define(v3, dataclasses=dataclasses, M=kept)
+    _move(kept, built)
+    assert rebuild(kept, built, before) == []
+    assert (old.y, old.z) == ([], 0)
