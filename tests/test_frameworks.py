@@ -323,6 +323,32 @@ def test_django_method_edit(mods, rl):
     assert note.shout() == "v2 hi" and note.whisper() == "hi"
 
 
+def test_django_field_change_fails_clearly(mods, rl):
+    configure_django()
+    from django.apps import apps
+    from django.db import connection
+
+    label = mods.name("notes")
+    source = NOTES.format(label=label)
+    name, m = load(mods, "notes", source)
+    with connection.schema_editor() as editor:
+        editor.create_model(m.Note)
+    note_cls = m.Note
+
+    changed = source.replace(
+        "max_length=40)",
+        "max_length=40)\n    done = models.BooleanField(default=False)",
+    )
+    event = edit(mods, rl, name, changed)
+
+    assert not event.ok
+    assert "Note" in str(event.error) and "migration" in str(event.error)
+    assert m.Note is note_cls
+    assert apps.all_models[label]["note"] is note_cls
+    m.Note.objects.create(title="yo")
+    assert m.Note.objects.get().shout() == "v1 yo"
+
+
 # -- click --------------------------------------------------------------------------
 
 GROUP = """
@@ -366,6 +392,11 @@ def test_click_group_held_from_before_runs_the_edited_command(mods, rl):
     assert runner.invoke(group, ["hello"]).output == "v3v3v3\n"
     assert runner.invoke(group, ["hello", "--n", "1"]).output == "v3\n"
     assert list(group.commands) == ["hello"]
+
+    added = options + '\n\n@cli.command()\ndef bye():\n    click.echo("bye")\n'
+    ok(edit(mods, rl, name, added))
+    assert runner.invoke(group, ["bye"]).output == "bye\n"
+    assert list(group.commands) == ["hello", "bye"]
 
 
 # -- Flask --------------------------------------------------------------------------
