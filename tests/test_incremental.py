@@ -510,3 +510,16 @@ def test_a_cached_function_whose_signature_changes_serves_no_old_result(mods, rl
     )
     assert event.ok and m.f(3) == 4 and held(3) == 4
     assert any(w.startswith("f: ") for w in event.warnings)
+
+
+def test_a_module_too_deep_to_parse_fails_alone(mods, rl):
+    name, m = load(mods, "m", "X = 1\n")
+    other, mo = load(mods, "o", "Y = 1\n")
+    deep = "X = 1" + " + 1" * 200_000 + "\n"
+    mods.write(name, deep)
+    mods.write(other, "Y = 2\n")
+    first = rl.reload(name)
+    assert not first.ok and isinstance(first.error, RecursionError | MemoryError)
+    assert m.X == 1 and rl.reload(other).ok and mo.Y == 2
+    again = rl.reload(name)  # the parse failure, remembered by content
+    assert not again.ok and type(again.error) is type(first.error)
