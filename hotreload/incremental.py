@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, TypeVar
 
 from hotreload import frameworks
+from hotreload.errors import RestartNeeded
 from hotreload.lookup import as_function, docstring, function_index
 from hotreload.patching import MISSING, same_code
 from hotreload.plan import Method, Stmt, Version, match, pair_defs
@@ -617,7 +618,7 @@ class Runner:
         if cls is not None:
             refusal = frameworks.refuse_rerun(cls)
             if refusal:
-                raise RuntimeError(refusal)
+                raise RestartNeeded(cls, refusal)
         before = self.live.get(stmt.name, MISSING)
         self.ran += 1
         self.bound |= stmt.binds
