@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from hotreload import Reloader, ReloadEvent
+from hotreload.errors import RestartNeeded
 from tests.conftest import Mods
 from tests.django_setup import configure as configure_django
 
@@ -269,7 +270,7 @@ def test_sqlalchemy_column_change_fails_clearly(mods, rl):
     )
     event = edit(mods, rl, name, changed)
 
-    assert not event.ok
+    assert not event.ok and isinstance(event.error, RestartNeeded)
     message = str(event.error)
     assert "User" in message and "restart" in message
     assert m.User is user_cls
@@ -341,7 +342,7 @@ def test_django_field_change_fails_clearly(mods, rl):
     )
     event = edit(mods, rl, name, changed)
 
-    assert not event.ok
+    assert not event.ok and isinstance(event.error, RestartNeeded)
     assert "Note" in str(event.error) and "migration" in str(event.error)
     assert m.Note is note_cls
     assert apps.all_models[label]["note"] is note_cls
