@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import functools
 import gc
 import sys
 import types
@@ -60,6 +61,7 @@ _PLAIN_METHOD_METAS: Final = frozenset(
     }
 )
 _PYDANTIC_MODEL: Final = "pydantic.main.BaseModel"
+_WRAPPED_DEPTH: Final = 16
 _DJANGO_MODEL_META: Final = "django.db.models.base.ModelBase"
 
 
@@ -170,21 +172,24 @@ def rebuild(kept: type, built: type, before: frozenset[str] | None = None) -> li
 
 
 def _functions(value: Any) -> Iterator[types.FunctionType]:
-    """The plain functions behind a class attribute (methods, properties...)."""
+    """The plain functions behind a class attribute (methods, properties...).
+
+    Only types known to hold functions are looked into: any other class
+    attribute may answer ``getattr`` in its own way.
+    """
     if isinstance(value, staticmethod | classmethod):
         value = value.__func__
     if isinstance(value, property):
         for part in (value.fget, value.fset, value.fdel):
             yield from _functions(part)
-        return
-    wrapped = getattr(value, "__wrapped__", None)  # functools.wraps, cached_property
-    if isinstance(wrapped, types.FunctionType):
-        yield wrapped
-    func = getattr(value, "func", None)  # functools.cached_property
-    if isinstance(func, types.FunctionType):
-        yield func
-    if isinstance(value, types.FunctionType):
-        yield value
+    elif isinstance(value, functools.cached_property):
+        yield from _functions(value.func)
+    elif isinstance(value, types.FunctionType):
+        for _ in range(_WRAPPED_DEPTH):  # functools.wraps chains
+            yield value
+            value = value.__dict__.get("__wrapped__")
+            if not isinstance(value, types.FunctionType):
+                break
 
 
 def _point_cells(value: Any, built: type, kept: type) -> None:

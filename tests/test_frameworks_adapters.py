@@ -650,3 +650,26 @@ def test_no_field_added_means_no_search_for_instances() -> None:
     _move(kept, built)
     assert rebuild(kept, built, before) == []
     assert (old.y, old.z) == ([], 0)
+
+
+class _Odd:
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"nobody asks {name}")
+
+
+def test_rebuild_looks_only_into_what_holds_functions() -> None:
+    source = (
+        "class M(Base):\n"
+        "    odd = ODD\n"
+        "    @functools.cached_property\n"
+        "    def name(self):\n"
+        "        return 'm+' + super().name\n"
+    )
+
+    class Base:
+        name = "base"
+
+    names = {"Base": Base, "ODD": _Odd(), "functools": functools}
+    kept = _define(source, **names)
+    assert _again(kept, source.replace("'m+'", "'m2+'"), **names) == []
+    assert kept().name == "m2+base"
