@@ -13,7 +13,7 @@ classes; none is imported here.
 from __future__ import annotations
 
 import atexit
-import contextlib
+import functools
 import types
 from collections.abc import Iterator, Sequence
 from typing import Any, Final
@@ -50,7 +50,12 @@ _SEARCH_DEPTH: Final = 3  # decorator -> closure -> closure (``@f.register(int)`
 
 def _candidates(decorator: object) -> Iterator[Any]:
     """Objects a decorator can reach: itself, ``__self__``, closure cells,
-    attributes of a decorator object, a few levels down."""
+    attributes of a decorator object, a few levels down.
+
+    Only types known to hold references are looked into, by their type: any
+    other object may answer attribute access in its own way (Flask's
+    ``current_app`` raises outside an application context).
+    """
     pending: list[tuple[Any, int]] = [(decorator, 0)]
     seen: set[int] = set()
     while pending:
@@ -59,27 +64,37 @@ def _candidates(decorator: object) -> Iterator[Any]:
             continue
         seen.add(id(obj))
         yield obj
-        if depth >= _SEARCH_DEPTH or isinstance(obj, type | types.ModuleType):
+        kind = type(obj)
+        if depth >= _SEARCH_DEPTH or issubclass(kind, type | types.ModuleType):
             continue
-        more: list[Any] = [
-            getattr(obj, "__self__", None),
-            getattr(obj, "__func__", None),
-        ]
-        func = obj if isinstance(obj, types.FunctionType) else None
-        if func is not None:
-            more += [cell_value(c) for c in func.__closure__ or ()]
+        more: list[Any] = []
+        if kind is types.MethodType or kind is types.BuiltinMethodType:
+            more.append(obj.__self__)
+            more.append(getattr(obj, "__func__", None))
+        elif kind is functools.partial:
+            more += [obj.func, *obj.args, *obj.keywords.values()]
+        elif kind is types.FunctionType:
+            more += [cell_value(c) for c in obj.__closure__ or ()]
             # A plugin list or dict the decorator fills, found by name.
             more += [
                 value
-                for name in func.__code__.co_names
-                if type(value := func.__globals__.get(name)) in _CONTAINERS
+                for name in obj.__code__.co_names
+                if type(value := obj.__globals__.get(name)) in _CONTAINERS
             ]
-        elif depth == 0 and not isinstance(
-            obj, types.MethodType | types.BuiltinFunctionType
-        ):
-            with contextlib.suppress(TypeError):  # no __dict__
-                more += list(vars(obj).values())
+        elif depth == 0:
+            # A decorator object: what it holds (an app, a registry).
+            data = _instance_dict(obj)
+            more += list(data.values()) if data is not None else []
         pending += [(m, depth + 1) for m in more if m is not None]
+
+
+def _instance_dict(obj: object) -> dict[str, Any] | None:
+    """``obj.__dict__`` as ``object`` stores it, asking nothing of ``obj``."""
+    try:
+        data = object.__getattribute__(obj, "__dict__")
+    except AttributeError:
+        return None
+    return data if type(data) is dict else None
 
 
 def _registries(
@@ -104,7 +119,7 @@ def _registry_of(
     if obj is _ATEXIT_REGISTER:
         yield Atexit(), obj
         return
-    if isinstance(obj, types.FunctionType):
+    if type(obj) is types.FunctionType:
         free = obj.__code__.co_freevars
         if obj.__module__ == "functools" and {"registry", "dispatch_cache"} <= set(
             free
@@ -113,7 +128,7 @@ def _registry_of(
             registry = cell_value(cells["registry"])
             yield Dispatch(registry, cell_value(cells["dispatch_cache"])), registry
         return
-    if isinstance(obj, type) or not hasattr(obj, "__class__"):
+    if issubclass(type(obj), type):
         return
     names = class_names(type(obj))
     if names & _FLASK_APPS:

@@ -45,7 +45,10 @@ def reaches(obj: Any, func: types.FunctionType) -> bool:
     for _ in range(32):
         if obj is func:
             return True
-        obj = getattr(obj, "__wrapped__", None)
+        try:
+            obj = getattr(obj, "__wrapped__", None)
+        except Exception:  # a proxy that cannot answer (Flask's current_app)
+            return False
         if obj is None:
             return False
     return False
@@ -86,7 +89,8 @@ def open_setup(namespace: Mapping[str, object]) -> Callable[[], None]:
     lifted: list[tuple[object, str, object]] = []
     for value in namespace.values():
         for cls, flag in flags:
-            if isinstance(value, cls) and getattr(value, flag, False):
+            # By type: isinstance would ask a proxy (current_app) its __class__.
+            if issubclass(type(value), cls) and getattr(value, flag, False):
                 lifted.append((value, flag, getattr(value, flag)))
                 setattr(value, flag, False)
                 _LIFTED[value] = flag
@@ -217,8 +221,8 @@ def _apps_with(blueprint: Any) -> list[tuple[Any, str]]:
         found: dict[int, Any] = {
             id(a): a
             for a in apps
-            # A weak proxy passes isinstance: the app itself is found as well.
-            if isinstance(a, app_class) and not isinstance(a, weakref.ProxyTypes)
+            # By type: a weak proxy (or Flask's current_app) is not an app.
+            if issubclass(type(a), app_class)
         }
         return [
             (app, key)

@@ -673,3 +673,39 @@ def test_rebuild_looks_only_into_what_holds_functions() -> None:
     kept = _define(source, **names)
     assert _again(kept, source.replace("'m+'", "'m2+'"), **names) == []
     assert kept().name == "m2+base"
+
+
+def test_proxies_that_cannot_answer_are_left_alone() -> None:
+    from flask import current_app, request
+
+    def view() -> str:
+        return "v"
+
+    def through_proxies(func: Any) -> Any:
+        current_app.logger  # noqa: B018 - the global is read, never reached here
+        return func
+
+    class Decorator:
+        def __init__(self) -> None:
+            self.app = current_app
+
+        def __call__(self, func: Any) -> Any:
+            return func
+
+    held = current_app  # in a closure cell below
+    app = Flask("hr_adapters")
+
+    def outer(func: Any) -> Any:
+        assert held is not None
+        return func
+
+    close = open_setup({"current_app": current_app, "request": request, "app": app})
+    close()
+    again = before_definition(
+        _fn(view),
+        [outer, through_proxies, Decorator(), functools.partial(outer), app.route("/")],
+    )
+    app.route("/")(view)
+    again.finish()
+    assert again
+    assert app.test_client().get("/").text == "v"
