@@ -1,15 +1,17 @@
 """What hotreload knows of the frameworks whose classes and registries it meets.
 
-The engine calls five functions here, and nothing else:
+The engine calls these functions, and nothing else of it:
 
 - `takes_plain_methods(meta)`: may a method be added to a class of ``meta``
   with ``setattr`` alone, without running its class statement again?
 - `refuse_rerun(cls)`: a class whose statement must not run again in a
   running process (SQLAlchemy mapped classes, Django models).
-- `rebuild(kept, built)`: after a class statement ran again and its result
-  was moved into the kept class, make pydantic, dataclasses, attrs and
-  named tuples build their machinery for the kept class, and give instances
-  made earlier the defaults of the fields they lack.
+- `rebuild(kept, built, before)`: after a class statement ran again and
+  its result was moved into the kept class, make pydantic (models and
+  dataclasses), dataclasses and attrs point their machinery at the kept
+  class, and give instances made earlier the defaults of the fields they
+  lack; `field_names(cls)`, taken before the move, tells it whether any
+  field is new.
 - `before_definition(func, decorators)`: before a decorated ``def`` runs
   again, forget the routes and commands its decorators made last time
   (Flask, FastAPI/Starlette, click, ``functools.singledispatch``), so that
@@ -37,7 +39,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 from hotreload.registrations import Reregistration, before_definition
-from hotreload.registries import open_setup
+from hotreload.registries import class_names, open_setup
 
 __all__ = [
     "Reregistration",
@@ -63,11 +65,6 @@ _PLAIN_METHOD_METAS: Final = frozenset(
 _PYDANTIC_MODEL: Final = "pydantic.main.BaseModel"
 _WRAPPED_DEPTH: Final = 16
 _DJANGO_MODEL_META: Final = "django.db.models.base.ModelBase"
-
-
-def _names(cls: type) -> set[str]:
-    """``module.qualname`` of each class in ``cls``'s MRO."""
-    return {f"{c.__module__}.{c.__qualname__}" for c in cls.__mro__}
 
 
 def _name(cls: type) -> str:
@@ -111,7 +108,7 @@ def refuse_rerun(cls: type) -> str | None:
             f"{name}: a SQLAlchemy declarative base with mapped classes cannot "
             "be defined again in a running process; restart to apply this edit"
         )
-    if _DJANGO_MODEL_META in _names(type(cls)) and "_meta" in vars(cls):
+    if _DJANGO_MODEL_META in class_names(type(cls)) and "_meta" in vars(cls):
         return (
             f"{name}: a Django model cannot be defined again in a running "
             "process (this edit changes more than its method bodies: fields, "
@@ -162,7 +159,7 @@ def rebuild(kept: type, built: type, before: frozenset[str] | None = None) -> li
     for value in vars(kept).values():
         _point_cells(value, built, kept)
     warnings: list[str] = []
-    is_model = _PYDANTIC_MODEL in _names(kept)
+    is_model = _PYDANTIC_MODEL in class_names(kept)
     if is_model or "__pydantic_validator__" in vars(kept):  # pydantic dataclasses too
         warnings += _rebuild_pydantic(kept, is_model)
     fields = _declared_fields(kept)
