@@ -15,7 +15,7 @@ from hotreload import Reloader, ReloadError, ReloadEvent
 PACKAGE = Path(hotreload.__file__).parent
 
 # Lower numbers are lower layers; a module imports only from lower layers
-# (DESIGN "Layers": cli -> repl -> reloader -> {watcher, engine, registry,
+# (DESIGN "Layers": cli -> repl (and the IPython extension) -> reloader -> {watcher, engine, registry,
 # graph} -> {roots, filters, events, errors, config}).
 LAYERS = {
     "errors": 0,
@@ -34,6 +34,7 @@ LAYERS = {
     "console": 5,
     "commands": 5,
     "repl": 6,
+    "ipython": 6,
     "cli": 7,
     "__init__": 8,
     "__main__": 9,
@@ -152,7 +153,7 @@ def test_layering(module: str) -> None:
     imported = _imports_of(PACKAGE / f"{module}.py") & set(LAYERS)
     for other in imported:
         assert LAYERS[other] < LAYERS[module], f"{module} imports {other}"
-    if module in {"console", "commands", "repl"}:
+    if module in {"console", "commands", "repl", "ipython"}:
         assert imported <= REPL_MAY_USE, f"{module} reaches past the Reloader"
     if module == "watcher":
         assert "engine" not in imported
