@@ -461,3 +461,21 @@ def test_kernel_pause_resume_and_off(kernel: Kernel, watched: Path) -> None:
     assert "stopped watching" in _text(kernel.run("%hotreload off"))
     write_atomic(path, "def f():\n    return 3\n")
     assert kernel.run("f()") == [("result", "2")]  # no watcher: nothing changes
+
+
+# -- the README's comparison with %autoreload, hotreload's column --------------
+
+
+def test_the_comparison_hotreload_column_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench import autoreload_compare as compare
+
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    for case in compare.CASES:
+        seen = compare.run_case("hotreload", case, tmp_path)
+        assert " right, " in seen, (case.edit, seen)
+        if case.line is None:
+            assert seen.endswith("a report line"), (case.edit, seen)
+        else:
+            assert seen.endswith(f"with file and line {case.line}"), (case.edit, seen)
