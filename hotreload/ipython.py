@@ -37,6 +37,7 @@ from hotreload.events import ReloadEvent
 from hotreload.reloader import Reloader
 
 __all__ = [
+    "HELP",
     "USAGE",
     "HotreloadMagic",
     "active_reloader",
@@ -51,6 +52,25 @@ USAGE: Final = (
     "usage: %hotreload [watch [PATH ...] | errors [NAME] | history [N]"
     " | pause | resume | off]"
 )
+
+HELP: Final = f"""Reload edited modules in place (hotreload).
+
+{USAGE}
+
+  %hotreload                   roots, watcher backend, paused or not, changes
+                               not applied yet
+  %hotreload watch [PATH ...]  watch these roots (default: the working
+                               directory); a second watch replaces them
+  %hotreload errors [NAME]     the full traceback of the last failure (of NAME)
+  %hotreload history [N]       the last N reloads (default 20)
+  %hotreload pause             hold reloads; changes queue up
+  %hotreload resume            apply what was held, reported here
+  %hotreload off               stop watching; imported modules stay and work
+
+In a terminal, reloads apply as files are saved and are reported above the
+prompt; in a kernel, they apply before each cell runs, whose output starts
+with one line per reload.
+"""
 
 #: How long ``pre_run_cell`` waits for changes the watcher is still settling.
 SETTLE_TIMEOUT: Final = 1.0
@@ -119,7 +139,7 @@ class HotreloadMagic:
         if name == "watch":
             return self.watch(args)
         if name in ("help", "-h", "--help"):
-            return USAGE
+            return HELP.rstrip()
         reloader = self.reloader
         if reloader is None:
             if name in ("", "off", "errors", "history", "pause", "resume", "status"):
@@ -362,7 +382,12 @@ def load(shell: Any) -> None:
         return
     ext = HotreloadMagic(shell)
     _EXTENSIONS[id(shell)] = ext
-    shell.register_magic_function(ext, magic_kind="line", magic_name="hotreload")
+
+    def hotreload(line: str = "") -> None:
+        ext(line)
+
+    hotreload.__doc__ = HELP  # what %hotreload? shows
+    shell.register_magic_function(hotreload, magic_kind="line")
     # First in line: %autoreload, if on, is turned off before its own hook runs.
     shell.events.callbacks["pre_run_cell"].insert(0, ext.pre_run_cell)
     shell.events.register("post_run_cell", ext.post_run_cell)

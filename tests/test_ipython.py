@@ -136,6 +136,8 @@ def test_bad_input_gets_one_clear_line(
     shell: Any, mods: Mods, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert "usage: %hotreload" in _cell(shell, capsys, "%hotreload help")
+    doc = shell.find_line_magic("hotreload").__doc__  # what %hotreload? shows
+    assert "%hotreload watch [PATH ...]" in doc and "%hotreload off" in doc
     assert "unknown sub-command 'bogus'" in _cell(shell, capsys, "%hotreload bogus")
     _cell(shell, capsys, f"%hotreload watch {mods.root}")
     reloader = active_reloader(shell)
