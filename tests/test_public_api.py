@@ -15,8 +15,8 @@ from hotreload import Reloader, ReloadError, ReloadEvent
 PACKAGE = Path(hotreload.__file__).parent
 
 # Lower numbers are lower layers; a module imports only from lower layers
-# (DESIGN "Layers": cli -> repl (and the IPython extension) -> reloader -> {watcher, engine, registry,
-# graph} -> {roots, filters, events, errors, config}).
+# (DESIGN "Layers": cli -> repl and the IPython extension -> reloader ->
+# {watcher, engine, registry, graph} -> {roots, filters, events, errors, config}).
 LAYERS = {
     "errors": 0,
     "events": 0,
@@ -27,21 +27,24 @@ LAYERS = {
     "config": 1,
     "patching": 1,
     "plan": 1,
+    "lookup": 2,
     "frameworks": 1,
     "enums": 1,
     "registry": 2,
-    "incremental": 2,
-    "engine": 3,
+    "incremental": 3,
+    "functions": 2,
+    "classes": 3,
+    "engine": 4,
     "watcher": 2,
-    "imports": 3,
-    "reloader": 4,
-    "console": 5,
-    "commands": 5,
-    "repl": 6,
-    "ipython": 6,
-    "cli": 7,
-    "__init__": 8,
-    "__main__": 9,
+    "imports": 4,
+    "reloader": 5,
+    "console": 6,
+    "commands": 6,
+    "repl": 7,
+    "ipython": 7,
+    "cli": 8,
+    "__init__": 9,
+    "__main__": 10,
 }
 # The REPL talks only to the Reloader (DESIGN: "the REPL only talks to Reloader").
 REPL_MAY_USE = {"reloader", "events", "errors", "config", "console", "commands"}
