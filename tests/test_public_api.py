@@ -15,8 +15,8 @@ from hotreload import Reloader, ReloadError, ReloadEvent
 PACKAGE = Path(hotreload.__file__).parent
 
 # Lower numbers are lower layers; a module imports only from lower layers
-# (DESIGN "Layers": cli -> repl -> reloader -> {watcher, engine, registry,
-# graph} -> {roots, filters, events, errors, config}).
+# (DESIGN "Layers": cli -> repl and the IPython extension -> reloader ->
+# {watcher, engine, registry, graph} -> {roots, filters, events, errors, config}).
 LAYERS = {
     "errors": 0,
     "events": 0,
@@ -43,6 +43,7 @@ LAYERS = {
     "console": 7,
     "commands": 7,
     "repl": 8,
+    "ipython": 8,
     "cli": 9,
     "__init__": 10,
     "__main__": 11,
@@ -161,7 +162,7 @@ def test_layering(module: str) -> None:
     imported = _imports_of(PACKAGE / f"{module}.py") & set(LAYERS)
     for other in imported:
         assert LAYERS[other] < LAYERS[module], f"{module} imports {other}"
-    if module in {"console", "commands", "repl"}:
+    if module in {"console", "commands", "repl", "ipython"}:
         assert imported <= REPL_MAY_USE, f"{module} reaches past the Reloader"
     if module == "watcher":
         assert "engine" not in imported
