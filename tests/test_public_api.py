@@ -31,6 +31,15 @@ LAYERS = {
     "watcher": 2,
     "imports": 3,
     "reloader": 4,
+    # The REPL's own parts (input editing, colours, results, ``?``, ``!``,
+    # ``:timeit``, completion): they import nothing of the engine.
+    "editing": 4,
+    "palette": 4,
+    "pretty": 4,
+    "inspect_help": 4,
+    "shell": 4,
+    "timing": 4,
+    "completion": 4,
     "console": 5,
     "commands": 5,
     "repl": 6,
@@ -39,7 +48,17 @@ LAYERS = {
     "__main__": 9,
 }
 # The REPL talks only to the Reloader (DESIGN: "the REPL only talks to Reloader").
-REPL_MAY_USE = {"reloader", "events", "errors", "config", "console", "commands"}
+REPL_MAY_USE = {
+    "reloader",
+    "events",
+    "errors",
+    "config",
+    "console",
+    "commands",
+    *("editing", "palette", "pretty", "inspect_help", "shell", "timing"),
+    "completion",
+}
+_REPL_PARTS = {"editing", "palette", "pretty", "inspect_help", "shell", "timing"}
 
 
 def test_all_is_the_contract() -> None:
@@ -152,8 +171,10 @@ def test_layering(module: str) -> None:
     imported = _imports_of(PACKAGE / f"{module}.py") & set(LAYERS)
     for other in imported:
         assert LAYERS[other] < LAYERS[module], f"{module} imports {other}"
-    if module in {"console", "commands", "repl"}:
+    if module in {"console", "commands", "repl", "completion", *_REPL_PARTS}:
         assert imported <= REPL_MAY_USE, f"{module} reaches past the Reloader"
+    if module in _REPL_PARTS or module == "completion":
+        assert not imported, f"{module} is a leaf of the REPL"
     if module == "watcher":
         assert "engine" not in imported
     if module == "engine":
