@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import sysconfig
 from functools import cache
 from typing import Any, Final
 
@@ -116,6 +115,8 @@ def highlight(source: str) -> str:
 
 @cache
 def _library_dirs() -> tuple[str, ...]:
+    import sysconfig  # with the first traceback, not with the REPL
+
     paths = sysconfig.get_paths()
     dirs = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
     dirs.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + "/")

@@ -10,7 +10,6 @@ value that is not the one computed.
 
 from __future__ import annotations
 
-import pprint
 import shutil
 from collections.abc import Callable
 
@@ -41,6 +40,8 @@ def pretty_repr(value: object, width: int | Callable[[], int] = terminal_width) 
         return text
     if isinstance(value, str | bytes | bytearray):
         return text
+    import pprint  # with the first long result, not with the REPL
+
     try:
         return pprint.pformat(
             value, width=max(columns - 1, 20), sort_dicts=False, compact=True

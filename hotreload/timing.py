@@ -9,7 +9,6 @@ machine, is reported per loop. The statement runs in the REPL's namespace.
 from __future__ import annotations
 
 import re
-import timeit
 from typing import Any, Final
 
 __all__ = ["format_duration", "time_statement", "timeit_command"]
@@ -42,6 +41,8 @@ def time_statement(
         Exception: whatever the statement raises (it runs first with
             ``number`` or the automatic count of loops).
     """
+    import timeit  # with its first use, not with the REPL
+
     timer = timeit.Timer(statement, globals=namespace)
     if number is None:
         number, _ = timer.autorange()
