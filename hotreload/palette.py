@@ -119,7 +119,7 @@ def _library_dirs() -> tuple[str, ...]:
 
     paths = sysconfig.get_paths()
     dirs = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
-    dirs.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + "/")
+    dirs.add(os.path.dirname(os.path.abspath(__file__)))  # hotreload's own
     dirs.update(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
     return tuple(os.path.join(os.path.abspath(d), "") for d in dirs)
 
