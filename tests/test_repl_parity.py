@@ -166,6 +166,15 @@ def test_up_moves_inside_a_block_before_reaching_history(term: Terminal) -> None
     term.wait(lambda: term.cursor_line == ">>> total", "the last entry")
 
 
+def test_pasted_code_keeps_its_own_indentation(term: Terminal) -> None:
+    # A terminal wraps a paste in bracketed-paste marks: nothing is added.
+    term.send("\x1b[200~def twice(n):\n    if n:\n        return n * 2\n\x1b[201~")
+    term.wait(lambda: term.cursor_line == "... ", "the pasted block")
+    term.send("\r")
+    term.prompt()
+    term.run("twice(21)", "42")
+
+
 def test_help_and_source_of_a_watched_function_follow_edits(
     term: Terminal, samples: Path
 ) -> None:
