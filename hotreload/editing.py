@@ -140,9 +140,11 @@ def editing_bindings(is_special: Callable[[str], bool]) -> KeyBindings:
         buffer = event.current_buffer
         document = buffer.document
         text = document.text
-        at_end = not document.text_after_cursor.strip()
+        # On the last line (anywhere in it, as in IPython) Enter runs
+        # complete input; on an earlier line it opens a line there.
+        on_last_line = "\n" not in document.text_after_cursor.rstrip()
         special = "\n" not in text and is_special(text)
-        if at_end and (special or input_is_complete(text)):
+        if on_last_line and (special or input_is_complete(text)):
             # Trailing blank lines are not part of the statement (nor of
             # the history entry it becomes).
             lines = text.split("\n")

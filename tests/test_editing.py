@@ -110,6 +110,16 @@ def test_enter_in_the_middle_of_the_input_splits_the_line(pipe: PipeInput) -> No
     assert read(pipe, keys) == "if x: \n    pass"
 
 
+def test_enter_anywhere_on_the_last_line_runs_complete_input(pipe: PipeInput) -> None:
+    assert read(pipe, "x = 1" + "\x1b[D" * 3 + "\r") == "x = 1"
+
+
+def test_enter_on_an_earlier_line_opens_a_line_there(pipe: PipeInput) -> None:
+    # Up to the `if` line, End, Enter: a new line inside the block.
+    keys = "if x:\ra = 1\x1b[A\x1b[F\rb = 2\x1b[B\x1b[F\r\r"
+    assert read(pipe, keys) == "if x:\n    b = 2\n    a = 1"
+
+
 def test_tab_indents_and_backspace_dedents(pipe: PipeInput) -> None:
     # Tab on an empty line indents; Backspace in the indentation goes back
     # one level at a time; elsewhere it deletes one character.

@@ -42,6 +42,12 @@ def test_short_results_are_their_repr() -> None:
     assert pretty_repr({"a": Point(1, 2)}, width=200) == repr({"a": Point(1, 2)})
 
 
+def test_a_result_that_fits_the_terminal_stays_on_one_line() -> None:
+    value = list(range(30))  # 110 characters
+    assert pretty_repr(value, width=120) == repr(value)
+    assert pretty_repr(value, width=lambda: 40).count("\n") == 3
+
+
 def test_a_dict_of_dataclasses_gets_one_line_per_item() -> None:
     value = {name: Point(i, i * 2) for i, name in enumerate(["p", "q", "r"])}
     lines = pretty_repr(value, width=80).splitlines()
