@@ -45,7 +45,7 @@ def test_short_results_are_their_repr() -> None:
 def test_a_result_that_fits_the_terminal_stays_on_one_line() -> None:
     value = list(range(30))  # 110 characters
     assert pretty_repr(value, width=120) == repr(value)
-    assert pretty_repr(value, width=lambda: 40).count("\n") == 3
+    assert pretty_repr(value, width=lambda: 40).count("\n") == 2
 
 
 def test_a_dict_of_dataclasses_gets_one_line_per_item() -> None:
