@@ -222,7 +222,10 @@ def help_text(names: Sequence[str] = ()) -> str:
         rows.append((usage, (func.__doc__ or "").splitlines()[0]))
     text = _table(rows)
     if not names:
-        text += "\n(% works as well as :; any other line is Python)"
+        text += (
+            "\n(% works as well as :; !COMMAND runs a shell command; NAME? shows"
+            "\nwhat NAME is, NAME?? its source; any other line is Python)"
+        )
     return text
 
 

@@ -20,6 +20,7 @@ from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from hotreload import Reloader
+from hotreload.commands import help_text
 from hotreload.palette import colour_traceback, highlight, is_library_file
 from hotreload.pretty import pretty_repr
 from hotreload.repl import Repl
@@ -158,6 +159,14 @@ def test_timeit_command_options_and_errors() -> None:
         timeit_command({}, "-n 1 -r 1 nope")
         == "timeit: NameError: name 'nope' is not defined"
     )
+
+
+def test_help_lists_timeit_and_the_lines_that_are_not_python() -> None:
+    rows = help_text().splitlines()
+    assert rows[-4].startswith(":timeit [-n N] [-r R] STATEMENT  Time a statement")
+    assert rows[-3].startswith(":quit")
+    assert "!COMMAND runs a shell command" in rows[-2]
+    assert "NAME?? its source" in rows[-1]
 
 
 @pytest.mark.parametrize(
