@@ -11,7 +11,7 @@ from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
 from hotreload import Reloader
-from hotreload.completion import ParityCompleter
+from hotreload.completion import ParityCompleter, keyword_arguments
 from hotreload.repl import ReplCompleter
 from tests.conftest import Mods, write_atomic
 
@@ -77,10 +77,42 @@ def test_keyword_arguments_follow_a_reload(mods: Mods, reloader: Reloader) -> No
     path = mods.write(name, "def f(alpha, beta=1):\n    return alpha\n")
     reloader.import_all()
     complete = Complete(reloader, {"m": reloader.modules[name]})
-    assert set(complete("m.f(")[:2]) == {("alpha=", 0), ("beta=", 0)}
+    assert complete("m.f(")[:2] == [("alpha=", 0), ("beta=", 0)]
     write_atomic(path, "def f(gamma, *, delta=2):\n    return gamma\n")
     assert reloader.reload(name).ok
-    assert set(complete("m.f(")[:2]) == {("gamma=", 0), ("delta=", 0)}
+    assert complete("m.f(")[:2] == [("gamma=", 0), ("delta=", 0)]
+
+
+def _f(a: int, b: int = 1, *args: int, c: int = 2, **kw: int) -> None:
+    pass
+
+
+@pytest.mark.parametrize(
+    ("text", "offered"),
+    [
+        ("f(", ["a=", "b=", "c="]),  # in the signature's order
+        ("f(1, ", ["b=", "c="]),  # a filled by position
+        ("f('x, y', ", ["b=", "c="]),  # a comma in a string is no argument
+        ("f(g(1, 2), ", ["b=", "c="]),
+        ("f(a=1, ", ["b=", "c="]),
+        ("f(*xs, ", ["a=", "b=", "c="]),  # positions unknown after *xs
+        ("f(b", ["b="]),
+        ("x = [f(\n", ["a=", "b=", "c="]),  # over several lines
+        ("f(a=b", []),  # typing a value
+        ("f(1 + ", []),
+        ("(1 + ", []),  # not a call
+        ("nope(", []),  # an unknown name
+    ],
+)
+def test_keyword_arguments_of_a_live_callable(text: str, offered: list[str]) -> None:
+    found = keyword_arguments(text, {"f": _f, "g": max})
+    assert found is not None
+    assert [c.text for c in found] == offered
+
+
+def test_a_callee_that_is_no_plain_name_is_left_to_jedi() -> None:
+    assert keyword_arguments("f(1)(", {"f": _f}) is None
+    assert keyword_arguments("int(", {}) is None  # no signature at run time
 
 
 def test_names_attributes_and_commands_still_complete(complete: Complete) -> None:
