@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Final
 
 from prompt_toolkit.application import get_app
-from prompt_toolkit.filters import Condition
+from prompt_toolkit.filters import Condition, completion_is_selected
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 __all__ = ["INDENT", "editing_bindings", "input_is_complete", "next_indent"]
@@ -155,6 +155,11 @@ def editing_bindings(is_special: Callable[[str], bool]) -> KeyBindings:
             buffer.validate_and_handle()
             return
         buffer.insert_text("\n" + next_indent(document.text_before_cursor))
+
+    @bindings.add("enter", filter=completion_is_selected)
+    def _take_completion(event: KeyPressEvent) -> None:
+        """Enter on a completion of the menu takes it and goes on editing."""
+        event.current_buffer.complete_state = None
 
     @bindings.add("escape", "enter")
     def _run_now(event: KeyPressEvent) -> None:

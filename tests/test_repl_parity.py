@@ -239,6 +239,17 @@ def test_tab_completes_a_module_name_after_import(term: Terminal) -> None:
     term.run("json.dumps([1])", "'[1]'")
 
 
+def test_enter_takes_the_completion_chosen_in_the_menu(term: Terminal) -> None:
+    term.send("shapes.\t")
+    term.wait(lambda: "describe" in term.text(), "the menu")
+    term.send("\t")  # the first entry, area
+    term.wait(lambda: term.cursor_line == ">>> shapes.area", "area chosen")
+    term.send("\r")  # takes it; the line is not run yet
+    term.send(".square(3)\r")
+    term.wait_for("9")
+    term.prompt()
+
+
 def test_tab_completes_a_keyword_argument(term: Terminal) -> None:
     term.send("greet.hello(na\t")
     term.wait(lambda: term.cursor_line == ">>> greet.hello(name=", "name= completed")
