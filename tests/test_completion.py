@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -133,3 +136,15 @@ def test_a_failing_jedi_leaves_the_other_completions(
     monkeypatch.setattr("hotreload.completion._jedi_completions", broken)
     assert complete("print(js") == [("json", -2)]
     assert complete("import jso") == []
+
+
+def test_jedi_loads_with_the_first_completion_not_with_the_repl() -> None:
+    probe = "import hotreload, hotreload.repl, sys; print('jedi' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.stdout == "False\n"
