@@ -150,7 +150,7 @@ def editing_bindings(is_special: Callable[[str], bool]) -> KeyBindings:
             lines = text.split("\n")
             while len(lines) > 1 and not lines[-1].strip():
                 lines.pop()
-            if len(lines) > 1 or "\n" in text:
+            if "\n" in text:
                 buffer.text = "\n".join(lines)
             buffer.validate_and_handle()
             return
@@ -168,6 +168,7 @@ def editing_bindings(is_special: Callable[[str], bool]) -> KeyBindings:
 
     @bindings.add("tab", filter=in_indentation)
     def _indent(event: KeyPressEvent) -> None:
+        """Tab in the indentation (or on an empty line) indents one level."""
         before = event.current_buffer.document.current_line_before_cursor
         event.current_buffer.insert_text(" " * (len(INDENT) - len(before) % 4))
 
