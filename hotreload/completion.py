@@ -1,4 +1,4 @@
-"""Completion of import names and keyword arguments, with jedi.
+"""Completion of import names (with jedi) and keyword arguments.
 
 `ParityCompleter` wraps the REPL's own completer (commands, names and
 attributes of live objects) and adds what needs static analysis:
@@ -212,7 +212,7 @@ def _jedi_completions(
 
 
 class ParityCompleter(Completer):
-    """Import names and keyword arguments from jedi, the rest from ``inner``.
+    """Import names, keyword arguments, and from ``inner`` everything else.
 
     Args:
         inner: the completer of commands, names and attributes.
@@ -239,8 +239,8 @@ class ParityCompleter(Completer):
                 yield from inner  # a live module: its names as they are now
             else:
                 yield from _unique([*self._jedi(document, params=False), *inner])
-        elif _IN_CALL.search(line):
-            live = keyword_arguments(document.text_before_cursor, self._get_namespace())
+        elif _IN_CALL.search(before := document.text_before_cursor):
+            live = keyword_arguments(before, self._get_namespace())
             params = live if live is not None else self._jedi(document, params=True)
             yield from _unique([*params, *inner])
         else:

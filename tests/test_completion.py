@@ -73,6 +73,7 @@ def test_names_of_a_loaded_module_are_live(complete: Complete) -> None:
 def test_keyword_arguments_come_first(complete: Complete) -> None:
     found = complete("json.dumps([], sort")
     assert found[0] == ("sort_keys=", -4)
+    assert complete("x = json.dumps(\n    [],\n    ind")[0] == ("indent=", -3)
 
 
 def test_keyword_arguments_follow_a_reload(mods: Mods, reloader: Reloader) -> None:
