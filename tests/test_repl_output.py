@@ -235,6 +235,14 @@ def test_the_repl_answers_help_shell_and_timeit(
     assert ":timeit [-n N] [-r R] STATEMENT" in text
 
 
+def test_source_of_a_function_typed_at_the_prompt(
+    reloader: Reloader, pipe: PipeInput
+) -> None:
+    text = session(reloader, pipe, "def twice(n):\rreturn n * 2\r\rtwice??\r")
+    assert re.search(r"File:      <input-\d+>:1\n", text)
+    assert "Source:\ndef twice(n):\n    return n * 2\n" in text
+
+
 def test_the_repl_lays_out_long_results(
     reloader: Reloader, pipe: PipeInput, monkeypatch: pytest.MonkeyPatch
 ) -> None:
