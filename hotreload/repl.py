@@ -465,6 +465,8 @@ class Repl:
                 output = run_command(self._reloader, text, self._namespace)
             finally:
                 self._in_command = False
+            if self._terminal and text.split()[0][1:].lower() == "errors":
+                output = colour_traceback(output)  # a reload's traceback
             if output:
                 self._write(output + "\n")
             return False

@@ -271,3 +271,20 @@ def test_a_traceback_is_coloured_and_shows_the_users_line(term: Terminal) -> Non
     y = next(y for y, text in enumerate(term.lines()) if "return math.pi" in text)
     x = term.lines()[y].index("return")
     assert term.screen.buffer[y][x].fg == "green"
+
+
+def test_the_traceback_of_a_failed_reload_is_coloured(
+    term: Terminal, samples: Path
+) -> None:
+    area = samples / "shapes" / "area.py"
+    write_atomic(area, area.read_text() + "\nraise ValueError('broken')\n")
+    term.wait_for("shapes.area not reloaded")
+    term.prompt()
+    term.run(":errors", "ValueError")
+    line = next(
+        y for y, text in enumerate(term.lines()) if text.startswith("ValueError")
+    )
+    assert term.screen.buffer[line][0].fg == "red"
+    y = next(y for y, text in enumerate(term.lines()) if "raise ValueError(" in text)
+    x = term.lines()[y].index("raise")
+    assert term.screen.buffer[y][x].fg == "green"  # the file's line, highlighted
