@@ -5,15 +5,21 @@ A longer or nested one (a dict of dataclasses, a list of dicts) is laid out
 by `pprint` at the terminal's width: one item per line, nested values
 indented, dataclasses by field, dicts in their own order rather than sorted.
 A string stays one ``repr``, as splitting it into pieces would show a
-value that is not the one computed.
+value that is not the one computed, and so does a result too big to read
+laid out (its ``repr`` is already longer than `MAX_LAYOUT` characters), as
+laying it out would take seconds.
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from typing import Final
 
-__all__ = ["pretty_repr", "terminal_width"]
+__all__ = ["MAX_LAYOUT", "pretty_repr", "terminal_width"]
+
+#: Longer ``repr``s are shown as they are.
+MAX_LAYOUT: Final = 20_000
 
 
 def terminal_width() -> int:
@@ -38,7 +44,7 @@ def pretty_repr(value: object, width: int | Callable[[], int] = terminal_width) 
     columns = width() if callable(width) else width
     if len(text) < columns and "\n" not in text:
         return text
-    if isinstance(value, str | bytes | bytearray):
+    if isinstance(value, str | bytes | bytearray) or len(text) > MAX_LAYOUT:
         return text
     import pprint  # with the first long result, not with the REPL
 

@@ -22,7 +22,7 @@ from prompt_toolkit.output import DummyOutput
 from hotreload import Reloader
 from hotreload.commands import help_text
 from hotreload.palette import colour_traceback, highlight, is_library_file
-from hotreload.pretty import pretty_repr
+from hotreload.pretty import MAX_LAYOUT, pretty_repr
 from hotreload.repl import Repl
 from hotreload.shell import is_shell_line, run_shell
 from hotreload.timing import format_duration, time_statement, timeit_command
@@ -68,9 +68,11 @@ def test_nested_results_keep_their_order_and_pack_short_items() -> None:
     assert eval(text) == value
 
 
-def test_a_long_string_stays_one_repr() -> None:
+def test_a_long_string_and_a_huge_result_stay_one_repr() -> None:
     text = "word " * 100
     assert pretty_repr(text, width=40) == repr(text)
+    huge = list(range(MAX_LAYOUT))
+    assert pretty_repr(huge, width=40) == repr(huge)
 
 
 def test_a_value_pprint_cannot_lay_out_falls_back_to_repr() -> None:
