@@ -145,7 +145,8 @@ def describe(
     signature = _signature(obj, name)
     if signature is not None:
         rows.append(("Signature", signature))
-    where = _definition(obj) if not _is_described_by_value(obj) else None
+    # A value is described by its class: where that is defined.
+    where = _definition(type(obj) if _is_described_by_value(obj) else obj)
     if where is not None:
         filename, line = where
         shown = relative(filename)

@@ -117,3 +117,6 @@ def test_help_of_a_value_a_class_a_module_and_a_builtin(mods: Mods) -> None:
     assert "Source:    not available" in describe(len, "len", source=True)
     assert "Signature: len(obj, /)" in describe(len, "len")
     assert "Docstring: <no docstring>" in describe(lambda: None, "f")
+    instance = module.Square(2)
+    assert f"File:      {mods.path(name)}:1" in describe(instance, "sq")
+    assert "File:" not in describe(3, "n")
