@@ -46,7 +46,6 @@ PALETTE: Final[dict[str, str]] = {
     "String.Interpol": "ansimagenta",
     "Number": "ansicyan",
     "Comment": "ansicyan italic",
-    "Error": "ansired",
 }
 
 # The same palette as SGR codes for text written straight to the terminal.
