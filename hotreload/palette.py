@@ -71,7 +71,13 @@ _EXCEPTION: Final = re.compile(r"^([A-Za-z_][\w.]*)(:.*|)$")
 
 def prompt_style_rules() -> dict[str, str]:
     """`PALETTE` as prompt-toolkit style rules for its Pygments lexer's classes."""
-    return {"pygments." + name.lower(): style for name, style in PALETTE.items()}
+    from prompt_toolkit.styles.pygments import pygments_token_to_classname
+    from pygments.token import string_to_tokentype  # type: ignore[import-untyped]
+
+    return {
+        pygments_token_to_classname(string_to_tokentype(name)): style
+        for name, style in PALETTE.items()
+    }
 
 
 def _sgr(style: str) -> str:
@@ -81,7 +87,7 @@ def _sgr(style: str) -> str:
 
 @cache
 def _token_codes() -> dict[Any, str]:
-    from pygments.token import string_to_tokentype  # type: ignore[import-untyped]
+    from pygments.token import string_to_tokentype
 
     return {string_to_tokentype(name): _sgr(style) for name, style in PALETTE.items()}
 

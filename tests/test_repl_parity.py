@@ -288,3 +288,20 @@ def test_the_traceback_of_a_failed_reload_is_coloured(
     y = next(y for y, text in enumerate(term.lines()) if "raise ValueError(" in text)
     x = term.lines()[y].index("raise")
     assert term.screen.buffer[y][x].fg == "green"  # the file's line, highlighted
+
+
+def test_typed_input_is_coloured_with_the_terminals_own_colours(term: Terminal) -> None:
+    term.send("def f(x): return 'text'  # note")
+    term.wait(lambda: term.cursor_line.endswith("# note"), "the typed line")
+    y = term.screen.cursor.y
+    line = term.lines()[y]
+
+    def colour(word: str) -> tuple[str, bool]:
+        char = term.screen.buffer[y][line.index(word)]
+        return char.fg, char.bold
+
+    # Names of the 16 ANSI colours (pyte calls yellow "brown"), not RGB values.
+    assert colour("def") == ("green", True)
+    assert colour("f(") == ("blue", True)
+    assert colour("'text'") == ("brown", False)
+    assert colour("# note") == ("cyan", False)
