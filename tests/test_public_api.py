@@ -15,8 +15,8 @@ from hotreload import Reloader, ReloadError, ReloadEvent
 PACKAGE = Path(hotreload.__file__).parent
 
 # Lower numbers are lower layers; a module imports only from lower layers
-# (DESIGN "Layers": cli -> repl -> reloader -> {watcher, engine, registry,
-# graph} -> {roots, filters, events, errors, config}).
+# (DESIGN "Layers": cli -> repl and the IPython extension -> reloader ->
+# {watcher, engine, registry, graph} -> {roots, filters, events, errors, config}).
 LAYERS = {
     "errors": 0,
     "events": 0,
@@ -32,27 +32,28 @@ LAYERS = {
     "enums": 1,
     "registry": 2,
     "incremental": 3,
-    "functions": 2,
-    "classes": 3,
-    "engine": 4,
+    "functions": 3,
+    "classes": 4,
+    "engine": 5,
     "watcher": 2,
-    "imports": 4,
-    "reloader": 5,
+    "imports": 5,
+    "reloader": 6,
     # The REPL's own parts (input editing, colours, results, ``?``, ``!``,
     # ``:timeit``, completion): they import nothing of the engine.
-    "editing": 5,
-    "palette": 5,
-    "pretty": 5,
-    "inspect_help": 5,
-    "shell": 5,
-    "timing": 5,
-    "completion": 6,  # uses inspect_help
-    "console": 6,
-    "commands": 6,
-    "repl": 7,
-    "cli": 8,
-    "__init__": 9,
-    "__main__": 10,
+    "editing": 6,
+    "palette": 6,
+    "pretty": 6,
+    "inspect_help": 6,
+    "shell": 6,
+    "timing": 6,
+    "completion": 7,  # uses inspect_help
+    "console": 7,
+    "commands": 7,
+    "repl": 8,
+    "ipython": 8,
+    "cli": 9,
+    "__init__": 10,
+    "__main__": 11,
 }
 # The REPL talks only to the Reloader (DESIGN: "the REPL only talks to Reloader").
 REPL_MAY_USE = {
@@ -178,7 +179,7 @@ def test_layering(module: str) -> None:
     imported = _imports_of(PACKAGE / f"{module}.py") & set(LAYERS)
     for other in imported:
         assert LAYERS[other] < LAYERS[module], f"{module} imports {other}"
-    if module in {"console", "commands", "repl", "completion", *_REPL_PARTS}:
+    if module in {"console", "commands", "repl", "ipython", "completion", *_REPL_PARTS}:
         assert imported <= REPL_MAY_USE, f"{module} reaches past the Reloader"
     if module in _REPL_PARTS:
         assert not imported, f"{module} is a leaf of the REPL"
