@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, TypeVar
 
 from hotreload import frameworks
+from hotreload.errors import RestartNeeded
 from hotreload.lookup import as_function, docstring, function_index
 from hotreload.patching import MISSING, same_code
 from hotreload.plan import Method, Stmt, Version, match, pair_defs
@@ -37,6 +38,16 @@ class Transaction(Protocol):
 
     def merge(self, old: object, new: object, where: str) -> object:
         """The object to keep for ``where``: ``old`` patched, or ``new``."""
+
+    def follow_closures(
+        self, old: types.CodeType, new: types.CodeType, where: str
+    ) -> None:
+        """Closures the old code made take the new code."""
+
+    rebuilt: set[type]
+
+    def fields_before(self, cls: type) -> frozenset[str] | None:
+        """The fields ``cls`` had before this reload changed it."""
 
     def keep_names(self) -> frozenset[str]:
         """The names ``__hotreload_keep__`` lists."""
@@ -212,7 +223,9 @@ class Runner:
                 if attr in up.rebound:
                     forced.add(stmt.index)
                     rebound.add(bound)
-                elif attr in up.patched or attr in up.rebuilt:
+                elif attr in up.rebuilt:
+                    self.changes.rebuilt.add(bound)  # its readers run again
+                elif attr in up.patched:
                     patched.add(bound)
         return forced, rebound, patched
 
@@ -361,6 +374,23 @@ class Runner:
                     live[stmt.name] = value = merged
             if value is not previous:
                 self.changes.rebound.add(stmt.name)
+                if previous is not MISSING and old is not None:
+                    self._held_warning(stmt.name, previous, kept)
+
+    def _held_warning(self, name: str, previous: object, kept: object) -> None:
+        """Say that what was bound before stays as it was where it is held."""
+        self._clear_caches(previous)  # it calls the kept function: no old results
+        what = (
+            "the undecorated function"
+            if previous is kept
+            else "the old wrapper, emptied of cached results,"
+            if hasattr(previous, "cache_clear")
+            else "the object its old decorators made"
+        )
+        self.txn.warnings.append(
+            f"{name}: its decorators made a new object; references held elsewhere "
+            f"keep {what} (running the new code)"
+        )
 
     def _eval(self, node: ast.expr) -> Any:
         expr = ast.Expression(body=node)
@@ -408,6 +438,7 @@ class Runner:
 
         self.txn.undo.append(undo)
         changed = not same_code(func.__code__, code)
+        self.txn.follow_closures(func.__code__, code, qualname)
         func.__code__ = code
         func.__doc__ = docstring(code)
         if values is not None:
@@ -594,7 +625,8 @@ class Runner:
         if cls is not None:
             refusal = frameworks.refuse_rerun(cls)
             if refusal:
-                raise RuntimeError(refusal)
+                raise RestartNeeded(cls, refusal)
+            self.txn.fields_before(cls)
         before = self.live.get(stmt.name, MISSING)
         self.ran += 1
         self.bound |= stmt.binds
@@ -627,6 +659,10 @@ class Runner:
             if after is not before:
                 self.changes.rebound.add(stmt.name)
                 return
+        if cls is not None and cls not in self.txn.rebuilt:
+            # Its decorators (dataclass, attrs) worked on the kept class itself.
+            fields = self.txn.fields_before(cls)
+            self.txn.warnings += frameworks.rebuild(cls, cls, fields)
         self.changes.rebuilt.add(stmt.name)
 
 
