@@ -194,14 +194,18 @@ def find_modules(
     return modules, skipped
 
 
-def top_level_names(roots: Iterable[Path], path_filter: PathFilter) -> dict[str, Path]:
+def top_level_names(
+    roots: Iterable[Path], path_filter: PathFilter
+) -> tuple[dict[str, Path], list[Skipped]]:
     """Top-level modules and regular packages of the roots, for binding by name.
 
     Nothing is read but directory listings: a script is bound too (using
-    it imports it, as ``import`` would); ``setup.py``, ``conftest.py`` and
-    names no ``import`` can spell are not.
+    it imports it, as ``import`` would); ``setup.py`` and ``conftest.py``
+    are not, nor are files whose names no ``import`` can spell, which come
+    back as `Skipped`, for the user to hear of.
     """
     found: dict[str, Path] = {}
+    unnamable: list[Skipped] = []
     for root in roots:
         try:
             entries = sorted(os.scandir(root), key=lambda e: e.name)
@@ -223,6 +227,9 @@ def top_level_names(roots: Iterable[Path], path_filter: PathFilter) -> dict[str,
             else:
                 continue
             name = module_name(file, root)
-            if name is not None and name not in found:
+            if name is None:
+                reason = f"not importable as a module ({path.stem!r} is not a Python identifier)"
+                unnamable.append(Skipped(path, reason))
+            elif name not in found:
                 found[name] = file
-    return found
+    return found, unnamable

@@ -24,7 +24,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Final, Literal
 
-from hotreload.discover import Skipped, find_modules, skip_reason
+from hotreload.discover import Skipped, find_modules, skip_reason, top_level_names
 from hotreload.engine import format_user_traceback, is_interrupt, reload_module
 from hotreload.errors import RejectedError, UnknownModuleError
 from hotreload.events import ReloadEvent, Trigger
@@ -242,6 +242,13 @@ class Reloader:
         )
         return found
 
+    def top_level(self) -> tuple[dict[str, Path], list[Skipped]]:
+        """The roots' top-level modules and packages (name -> file), unread.
+
+        Also the top-level files whose names no ``import`` can spell.
+        """
+        return top_level_names(self.roots, self._filter)
+
     def import_module(self, name: str) -> types.ModuleType:
         """Import the module ``name`` under the roots now, as ``import`` would.
 
@@ -260,6 +267,8 @@ class Reloader:
         try:
             module = self._import_by_name(name)
         except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise  # the user's Ctrl-C, not the module's failure
             path = next((p for r in self.roots if (p := module_path(name, r))), None)
             event = ReloadEvent(
                 module=name,
@@ -540,7 +549,11 @@ class Reloader:
         """Put ``change`` of module ``name`` where it belongs (holding the lock)."""
         loaded = self._loaded(name, change.path) is not None
         if change.source is None:
-            if loaded:
+            if loaded and not change.root.is_dir():
+                # The whole root went (rm -rf and regenerate): keep its
+                # modules until it comes back.
+                events.append(self._gone(name, change.path, None, "file"))
+            elif loaded:
                 events.append(self._unload(name, change.path))
             else:
                 self._failures.pop(name, None)

@@ -44,12 +44,14 @@ from hotreload.commands import (
     COMMANDS,
     ReplExit,
     ReplReloader,
-    event_line,
     is_command,
+    missing_name_note,
+    report_text,
     run_command,
 )
 from hotreload.console import Console
-from hotreload.events import ReloadEvent, error_text
+from hotreload.events import ReloadEvent
+from hotreload.lazy import Binder
 
 __all__ = ["Repl", "ReplCompleter", "default_history_path", "toolbar_text"]
 
@@ -95,11 +97,19 @@ def _short(path: Path) -> str:
         return str(path)
 
 
-def toolbar_text(reloader: ReplReloader) -> str:
-    """The bottom toolbar: roots, module count, the last reload and its time."""
+def toolbar_text(reloader: ReplReloader, binder: Binder | None = None) -> str:
+    """The bottom toolbar: roots, module count, the last reload and its time.
+
+    With a ``binder``, the count is of the names bound at the prompt (the
+    start-up banner lists the same), with how many of them are loaded.
+    """
     roots = ", ".join(_short(r) for r in reloader.roots)
-    count = len(reloader.modules)
-    parts = [f" {roots}", f"{count} module{'s' if count != 1 else ''}"]
+    if binder is not None:
+        count = len(binder.names)
+        loaded = f" ({binder.loaded_count()} loaded)"
+    else:
+        count, loaded = len(reloader.modules), ""
+    parts = [f" {roots}", f"{count} module{'s' if count != 1 else ''}{loaded}"]
     reloads = [e for e in reloader.history if e.trigger != "import"]
     if reloads:
         last = reloads[-1]
@@ -207,9 +217,9 @@ class Repl:
             standard output, routed above the prompt while it is shown.
         history_path: the history file (`default_history_path` if not
             given); created with mode 0600.
-        bind_modules: import every module under the roots and bind the
-            top-level ones by name at start (``run -i`` binds only the
-            modules the script loaded).
+        bind_modules: bind every top-level module under the roots by name
+            at start, imported on first use (``hotreload.lazy``); ``run -i``
+            binds only the modules the script loaded.
     """
 
     def __init__(
@@ -234,8 +244,10 @@ class Repl:
         self._namespace = namespace
         self._terminal = output is None and write is None
         self._write = write or self._write_terminal
-        self._console = Console(namespace, self._write)
-        self._bind_modules = bind_modules
+        self._console = Console(namespace, self._write_console)
+        self._binder = (
+            Binder(reloader, namespace, self._write) if bind_modules else None
+        )
         self._in_command = False
         self._out_lock = threading.Lock()
         self._line = _Line()
@@ -252,7 +264,7 @@ class Repl:
             completer=ReplCompleter(reloader, lambda: self._namespace),
             complete_while_typing=False,
             lexer=PygmentsLexer(PythonLexer),
-            bottom_toolbar=lambda: toolbar_text(self._reloader),
+            bottom_toolbar=lambda: toolbar_text(self._reloader, self._binder),
         )
 
     @property
@@ -324,23 +336,27 @@ class Repl:
         sys.stdout.flush()
 
     def _start(self) -> None:
-        """Bind the modules and greet: what is loaded, what failed."""
-        failures = self._reloader.import_all() if self._bind_modules else []
-        for name, module in sorted(self._reloader.modules.items()):
-            if "." not in name:
-                self._namespace.setdefault(name, module)
+        """Bind the modules (nothing is imported yet) and greet."""
         roots = ", ".join(_short(r) for r in self._reloader.roots)
         lines = [f"hotreload: watching {roots} ({self._reloader.backend})"]
-        top = sorted(n for n in self._reloader.modules if "." not in n)
-        lines.append("modules: " + (", ".join(top) if top else "(none)"))
-        for event in failures:
-            err = event.error
-            what = error_text(err) if err is not None else "failed"
-            lines.append(f"  {event.module} failed to import: {what}")
-        if failures:
-            lines.append("  (:errors NAME shows a traceback)")
+        if self._binder is not None:
+            top = self._binder.bind()
+            listed = ", ".join(top) if top else "(none)"
+            lines.append(f"modules: {listed} (each imported on first use)")
+            for skipped in self._binder.unnamable:
+                lines.append(f"  {_short(skipped.path)}: {skipped.reason}")
         lines.append(":help lists the commands; Ctrl-D quits")
         self._write("\n".join(lines) + "\n")
+
+    def _write_console(self, text: str) -> None:
+        """The console's output; a traceback of a name a rejected save adds gets a note."""
+        self._write(text)
+        if text.startswith("Traceback") or "Error: " in text:
+            note = missing_name_note(
+                text, self._reloader.history, self._reloader.modules
+            )
+            if note:
+                self._write(note + "\n")
 
     def _loop(self) -> int:
         more = False
@@ -415,6 +431,8 @@ class Repl:
             if output:
                 self._write(output + "\n")
             return False
+        if self._binder is not None and not more:
+            self._binder.bind()  # files added, renamed or deleted meanwhile
         return self._console.push(text)
 
     def _exit_code(self, exc: SystemExit) -> int:
@@ -427,21 +445,16 @@ class Repl:
         """Report a reload (from the reloader's thread) above the prompt."""
         if self._in_command and event.trigger == "manual":
             return  # :reload already shows its own result
-        line = event_line(event)
+        line, _, notes = report_text(event, self._reloader.history).partition("\n")
         if self._terminal:
             color = (
                 "32" if event.ok and not event.warnings else "33" if event.ok else "31"
             )
             line = f"\x1b[{color}m{line}\x1b[0m"
-        text = line + "\n" + "".join(f"  warning: {w}\n" for w in event.warnings)
         with self._out_lock:  # not into a proxy that is being closed
-            self._write(text)
-        if event.ok and "." not in event.module:
-            # A module that failed at start and has just been fixed gets its
-            # name, as every module under the roots has.
-            module = self._reloader.modules.get(event.module)
-            if module is not None:
-                self._namespace.setdefault(event.module, module)
+            self._write(line + "\n" + notes)
+        if self._binder is not None:
+            self._binder.bind()
         app = self._session.app
         if app.is_running:
             app.invalidate()  # thread-safe: redraw the toolbar's "last reload"

@@ -70,6 +70,16 @@ class FakeReloader:
     def import_all(self) -> list[ReloadEvent]:
         return []
 
+    def module_files(self) -> dict[str, Path]:
+        names = [*self.modules, "lazy"]
+        return {n: self.roots[0] / f"{n}.py" for n in names}
+
+    def top_level(self) -> tuple[dict[str, Path], list[Any]]:
+        return self.module_files(), []
+
+    def import_module(self, name: str) -> types.ModuleType:
+        return self.modules[name]
+
     def track(self, namespace: Any) -> Callable[[], None]:
         return lambda: None
 
@@ -148,7 +158,8 @@ def test_modules_shows_state_count_and_time(r: FakeReloader) -> None:
     lines = run(r, ":modules").splitlines()
     assert lines[0].split() == ["module", "state", "reloads", "last", "reload"]
     rows = {line.split()[0]: line for line in lines[1:]}
-    assert set(rows) == {"app", "base", "broken", "greet"}
+    assert set(rows) == {"app", "base", "broken", "greet", "lazy"}
+    assert rows["lazy"].split()[1:3] == ["not", "loaded"]
     assert "failed (previous version live)" in rows["greet"]
     assert rows["greet"].split()[-2:][0] == "2"
     assert rows["broken"].split()[1] == "failed"
@@ -207,7 +218,7 @@ def test_errors_shows_the_last_failure_with_traceback(r: FakeReloader) -> None:
     ]
     text = run(r, ":errors")
     assert "app not reloaded" in text
-    assert text.endswith("TB new")
+    assert "TB new\n(fixed at " in text  # a later version of app loaded
     assert run(r, ":errors greet").endswith("TB old")
     assert run(r, ":errors base") == "no failures of base"
 
