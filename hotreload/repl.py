@@ -220,6 +220,8 @@ class Repl:
         bind_modules: bind every top-level module under the roots by name
             at start, imported on first use (``hotreload.lazy``); ``run -i``
             binds only the modules the script loaded.
+        on_ready: called once, just before the first prompt is drawn (the
+            command line gives the terminal back its mode then).
     """
 
     def __init__(
@@ -232,6 +234,7 @@ class Repl:
         write: Callable[[str], None] | None = None,
         history_path: Path | None = None,
         bind_modules: bool = True,
+        on_ready: Callable[[], None] | None = None,
     ) -> None:
         self._reloader = reloader
         # Like Python's REPL, code typed here runs in a real __main__ module,
@@ -245,6 +248,7 @@ class Repl:
         self._terminal = output is None and write is None
         self._write = write or self._write_terminal
         self._console = Console(namespace, self._write_console)
+        self._on_ready = on_ready
         self._binder = (
             Binder(reloader, namespace, self._write) if bind_modules else None
         )
@@ -283,6 +287,8 @@ class Repl:
         try:
             with self._watch_lines(), self._as_main():
                 self._start()
+                if self._on_ready is not None:
+                    self._on_ready()
                 return self._loop()
         finally:
             unsubscribe()

@@ -1,0 +1,59 @@
+"""Keys typed while the REPL starts: kept for the prompt, not lost.
+
+Until prompt-toolkit puts the terminal in raw mode, the terminal is in its
+line mode, where Ctrl-D on an empty line is an end-of-file that nobody
+reads: it would be lost, and the user who typed it at once would wait at a
+prompt they meant to leave. So from the start of the command until the
+prompt is drawn, the terminal delivers each key as a character (no line
+mode, no echo); the keys wait there for the prompt, which reads Ctrl-D as
+Ctrl-D. Signals (Ctrl-C) work as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import TextIO
+
+__all__ = ["hold_keys"]
+
+
+def hold_keys(stream: TextIO) -> Callable[[], None]:
+    """Hold typed keys for the coming prompt; returns the call that gives the
+    terminal back its own mode (call it just before the prompt; twice is fine).
+
+    A stream that is not a terminal is left alone.
+    """
+    try:
+        import termios
+
+        fd = stream.fileno()
+        if not stream.isatty():
+            return _nothing
+        saved = termios.tcgetattr(fd)
+    except (ImportError, OSError, ValueError, AttributeError):
+        return _nothing
+    held = list(saved)
+    held[3] = held[3] & ~(termios.ICANON | termios.ECHO)  # lflag
+    cc = list(held[6])
+    cc[termios.VMIN], cc[termios.VTIME] = 1, 0
+    held[6] = cc
+    try:
+        termios.tcsetattr(fd, termios.TCSANOW, held)
+    except termios.error:
+        return _nothing
+    done = False
+
+    def release() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            with contextlib.suppress(termios.error, OSError):
+                # TCSANOW, not TCSAFLUSH: the keys typed meanwhile stay.
+                termios.tcsetattr(fd, termios.TCSANOW, saved)
+
+    return release
+
+
+def _nothing() -> None:
+    """Nothing was held."""
