@@ -315,7 +315,7 @@ def _package_hint(command: str, path: Path) -> str:
         name = path.resolve().name
     return (
         f"hotreload {command}: error: {text} is a package (it holds {_INIT}); "
-        f"its modules are named {name}.*: type  hotreload {command} {parent}"
+        f"to work with it as package {name}, type: hotreload {command} {parent}"
     )
 
 

@@ -146,7 +146,8 @@ class Binder:
                 f"hotreload: import of {name} interrupted after {took:.1f} s; "
                 f"{name} is not loaded (use it again to import it)\n"
             )
-            raise
+            # The import machinery's frames say nothing to the user.
+            raise KeyboardInterrupt from None
         finally:
             done.set()
             watch.join()

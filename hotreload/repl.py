@@ -220,8 +220,9 @@ class Repl:
         bind_modules: bind every top-level module under the roots by name
             at start, imported on first use (``hotreload.lazy``); ``run -i``
             binds only the modules the script loaded.
-        on_ready: called once, just before the first prompt is drawn (the
-            command line gives the terminal back its mode then).
+        on_ready: called once, when the first prompt is done with the
+            terminal (prompt-toolkit puts back the mode it found; the
+            command line held keys typed before it, see ``hotreload.terminal``).
     """
 
     def __init__(
@@ -287,8 +288,6 @@ class Repl:
         try:
             with self._watch_lines(), self._as_main():
                 self._start()
-                if self._on_ready is not None:
-                    self._on_ready()
                 return self._loop()
         finally:
             unsubscribe()
@@ -364,6 +363,11 @@ class Repl:
             if note:
                 self._write(note + "\n")
 
+    def _prompted(self) -> None:
+        if self._on_ready is not None:
+            ready, self._on_ready = self._on_ready, None
+            ready()
+
     def _loop(self) -> int:
         more = False
         while True:
@@ -376,13 +380,16 @@ class Repl:
                         # toolbar's count of them current.
                         refresh_interval=1.0 if self._reloader.is_paused else 0,
                     )
+                self._prompted()
             except KeyboardInterrupt:
+                self._prompted()
                 # Ctrl-C at the prompt drops the line (and an unfinished block).
                 self._console.reset()
                 self._history.commit()
                 more = False
                 continue
             except EOFError:
+                self._prompted()
                 return 0
             try:
                 more = self._handle(text, more)

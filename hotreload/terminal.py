@@ -12,6 +12,7 @@ Ctrl-D. Signals (Ctrl-C) work as before.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from typing import TextIO
 
@@ -33,6 +34,7 @@ def hold_keys(stream: TextIO) -> Callable[[], None]:
         saved = termios.tcgetattr(fd)
     except (ImportError, OSError, ValueError, AttributeError):
         return _nothing
+    early = _typed_before(fd)
     held = list(saved)
     held[3] = held[3] & ~(termios.ICANON | termios.ECHO)  # lflag
     cc = list(held[6])
@@ -42,6 +44,7 @@ def hold_keys(stream: TextIO) -> Callable[[], None]:
         termios.tcsetattr(fd, termios.TCSANOW, held)
     except termios.error:
         return _nothing
+    _type_again(fd, early)
     done = False
 
     def release() -> None:
@@ -57,3 +60,40 @@ def hold_keys(stream: TextIO) -> Callable[[], None]:
 
 def _nothing() -> None:
     """Nothing was held."""
+
+
+def _typed_before(fd: int) -> bytes | None:
+    """What line mode finished before we got here: lines, or b"" for Ctrl-D.
+
+    None when nothing is waiting. (A Ctrl-D on an empty line shows as a
+    read of no bytes, and it would be gone once the mode changes.)
+    """
+    blocking = os.get_blocking(fd)
+    os.set_blocking(fd, False)
+    try:
+        return os.read(fd, 4096)
+    except (BlockingIOError, OSError):
+        return None
+    finally:
+        os.set_blocking(fd, blocking)
+
+
+def _type_again(fd: int, early: bytes | None) -> None:
+    """Put keys read by `_typed_before` back in the terminal's input."""
+    if early is None:
+        return
+    keys = early.replace(b"\n", b"\r") if early else b"\x04"
+    try:
+        import fcntl
+
+        for key in keys:
+            fcntl.ioctl(fd, _tiocsti(), bytes([key]))
+    except (ImportError, OSError):
+        pass  # the kernel forbids it (dev.tty.legacy_tiocsti = 0): lost
+
+
+def _tiocsti() -> int:
+    """The ioctl that types a character into a terminal's input."""
+    import termios
+
+    return int(termios.TIOCSTI)
