@@ -575,8 +575,12 @@ def _announce(
         print(f"hotreload: {failure_line(event)}", file=sys.stderr)
 
 
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def _repl(settings: Settings) -> int:
-    if not sys.stdin.isatty():
+    if not _stdin_is_terminal():
         return _piped(settings)
     release = hold_keys(sys.stdin)  # a Ctrl-D typed before the prompt waits for it
     try:

@@ -24,6 +24,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Final, Literal
 
+from hotreload import engine
 from hotreload.discover import Skipped, find_modules, skip_reason, top_level_names
 from hotreload.engine import format_user_traceback, is_interrupt, reload_module
 from hotreload.errors import RejectedError, UnknownModuleError
@@ -647,6 +648,8 @@ class Reloader:
     def _reload_one(
         self, name: str, path: Path, source: bytes, trigger: Trigger, batch: int
     ) -> ReloadEvent:
+        if name == "__main__" and not getattr(engine, "RELOADS_MAIN", False):
+            return self._main_later(path, source, trigger, batch)
         module = sys.modules[name]
         start = time.perf_counter()
         edges = self._graph.begin(name)
@@ -679,6 +682,25 @@ class Reloader:
             warnings=tuple(outcome.warnings),
             error=outcome.error,
             traceback=outcome.traceback,
+            time=time.time(),
+            batch=batch,
+        )
+
+    def _main_later(
+        self, path: Path, source: bytes, trigger: Trigger, batch: int
+    ) -> ReloadEvent:
+        """The running script changed, and this engine cannot patch ``__main__``.
+
+        Running the script again would run the program again inside itself;
+        so the edit waits for the next start, and the event says so.
+        """
+        self._live[path] = content_digest(source)
+        return ReloadEvent(
+            module="__main__",
+            path=path,
+            ok=True,
+            trigger=trigger,
+            warnings=(f"{path.name} changed: edits to it apply from its next start",),
             time=time.time(),
             batch=batch,
         )

@@ -369,7 +369,8 @@ def test_json_daemon(samples: Path, tmp_path: Path, stop: signal.Signals) -> Non
     # Output a module writes to descriptor 1 itself (a subprocess would too)
     # must not land between the events.
     plugin = samples / "plugin.py"
-    plugin.write_text("import os\nos.write(1, b'raw')\n" + plugin.read_text())
+    # An assignment, so a module (a bare call at the top would make it a script).
+    plugin.write_text("import os\n_ = os.write(1, b'raw')\n" + plugin.read_text())
     proc = spawn("watch", str(samples), "--no-repl", "--json", cwd=tmp_path)
     try:
         out = Lines(proc.stdout)
@@ -477,7 +478,7 @@ def test_daemon_json_in_process(
 ) -> None:
     (samples / "broken.py").write_text("raise ImportError('nope')\n")
     greet = samples / "greet.py"  # prints at import and at reload, no newline
-    greet.write_text("print('noise', end='')\n" + greet.read_text())
+    greet.write_text("_ = print('noise', end='')\n" + greet.read_text())
     monkeypatch.setattr("hotreload.cli.Reloader", Scripted)
     assert main(["watch", str(samples), "--json"]) == 0  # --json implies --no-repl
     captured = capsys.readouterr()
@@ -541,6 +542,8 @@ def test_watch_opens_the_repl(
 ) -> None:
     out: list[str] = []
     monkeypatch.setattr("hotreload.repl.Repl", piped_repl(pipe, out))
+    # The command line opens a REPL only where standard input is a terminal.
+    monkeypatch.setattr("hotreload.cli._stdin_is_terminal", lambda: True)
     pipe.send_text('greet.hello("Ada")\rexit(4)\r')
     assert main(["watch", str(samples)]) == 4
     assert "'Hello, Ada!'\n" in out
