@@ -529,6 +529,14 @@ class Reloader:
                 for name in self._names_of(change.path, change.root):
                     self._sort_change(name, change, batch, events, fresh)
             unloaded = [e.module for e in events if is_unload(e)]
+            if fresh:
+                # A rename shows as the new file first, the old one's
+                # deletion later: a loaded module whose file is gone now
+                # is the one renamed.
+                for name, path in self._vanished():
+                    if name not in unloaded:
+                        events.append(self._unload(name, path))
+                        unloaded.append(name)
             if unloaded:
                 # A loaded module renamed: its new name is loaded in its place.
                 for name, path in fresh:
@@ -573,6 +581,17 @@ class Reloader:
             and skip_reason(change.path, change.root) is None
         ):
             fresh.append((name, change.path))
+
+    def _vanished(self) -> list[tuple[str, Path]]:
+        """Loaded modules whose file is gone (from a root that is still there)."""
+        return [
+            (name, path)
+            for name, path in list(self._known.items())
+            if name != "__main__"
+            and name in sys.modules
+            and not path.exists()
+            and path.parent.is_dir()
+        ]
 
     def _unload(self, name: str, path: Path) -> ReloadEvent:
         """The file of loaded module ``name`` is gone: forget the module.
