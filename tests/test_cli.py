@@ -296,9 +296,10 @@ def test_run_script_tracks_main_and_passes_argv(
     )
     monkeypatch.setattr("hotreload.cli.Reloader", Recording)
     assert main(["run", str(script), "--flag", "x"]) == 3
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     # `from helper import f` in __main__ was rebound by the reload.
     assert out == "__main__ ['--flag', 'x'] v1 v2\n"
+    assert f"hotreload: {helper} reloaded: updated f" in err  # one line per reload
     assert Recording.last is not None and Recording.last.roots == (mods.root,)
 
 
@@ -580,3 +581,49 @@ def test_library_warnings_are_one_short_line(
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("hotreload: warning: ")
     assert err[-1] == "hotreload: 1 module ok"
+
+
+@pytest.mark.usefixtures("workdir")
+def test_check_in_process_skips_and_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.project import MARKERS, make_project
+
+    app = make_project(tmp_path)
+    # In this process `tests` is this repository's: leave the project's out.
+    assert (
+        main(["check", str(app), "--exclude", "build/*", "--exclude", "tests/*"]) == 0
+    )
+    err = capsys.readouterr().err
+    assert err.count("hotreload: skipped ") == 5
+    assert err.endswith("hotreload: 5 modules ok, 5 skipped\n")
+    assert not any((app.parent / m).exists() for m in MARKERS)
+    assert main(["check", str(app / "scripts")]) == 1
+    assert "no module to check" in capsys.readouterr().err
+    assert main(["check", str(app / "adv")]) == 2
+    assert one_error_line(capsys).endswith(f"type: hotreload check {app}")
+
+
+@pytest.mark.usefixtures("workdir")
+def test_piped_statements_in_process(
+    samples: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("print(greet.hello('Ada'))\n"))
+    assert main(["watch", str(samples)]) == 0
+    assert capsys.readouterr().out == "Hello, Ada!\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO("raise SystemExit(5)\n"))
+    assert main(["watch", str(samples)]) == 5
+
+
+@pytest.mark.usefixtures("workdir")
+def test_daemon_names_what_it_skipped(
+    samples: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (samples / "setup.py").write_text("raise SystemExit('usage:\\n  setup.py')\n")
+    monkeypatch.setattr("hotreload.cli.Reloader", Scripted)
+    assert main(["watch", str(samples), "--no-repl"]) == 0
+    err = capsys.readouterr().err
+    assert "skipped " in err and "setup.py is the packaging script" in err
+    assert "usage" not in err  # it never ran
