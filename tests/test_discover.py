@@ -67,8 +67,8 @@ def test_skip_reasons(tmp_path: Path) -> None:
     assert reasons["my-file.py"] == (
         "not importable as a module ('my-file' is not a Python identifier)"
     )
-    assert reasons["play.py"].startswith("a script: line 1 runs when imported")
-    assert reasons["pkg/__main__.py"].startswith("a package's __main__.py")
+    assert str(reasons["play.py"]).startswith("a script: line 1 runs when imported")
+    assert str(reasons["pkg/__main__.py"]).startswith("a package's __main__.py")
     assert reasons["pkg/setup.py"] is None and reasons["mod.py"] is None
     found, skipped = find_modules([tmp_path], PathFilter())
     assert sorted(found) == ["mod", "pkg", "pkg.setup"]
