@@ -44,7 +44,7 @@ from hotreload.errors import (
 from hotreload.events import ReloadEvent
 from hotreload.lazy import Binder
 from hotreload.reloader import Reloader
-from hotreload.terminal import hold_keys
+from hotreload.terminal import hold_keys, keep_typeahead
 
 __all__ = ["build_parser", "main"]
 
@@ -587,7 +587,12 @@ def _repl(settings: Settings) -> int:
         from hotreload.repl import Repl  # prompt-toolkit loads only here
 
         with _reloader(settings) as reloader:
-            return Repl(reloader, on_ready=release).run()
+            repl = Repl(
+                reloader,
+                on_ready=release,
+                before_prompt=lambda: keep_typeahead(sys.stdin),
+            )
+            return repl.run()
     finally:
         release()
 

@@ -223,6 +223,8 @@ class Repl:
         on_ready: called once, when the first prompt is done with the
             terminal (prompt-toolkit puts back the mode it found; the
             command line held keys typed before it, see ``hotreload.terminal``).
+        before_prompt: called before each prompt is drawn (the command line
+            hands keys typed while user code ran to the prompt).
     """
 
     def __init__(
@@ -236,6 +238,7 @@ class Repl:
         history_path: Path | None = None,
         bind_modules: bool = True,
         on_ready: Callable[[], None] | None = None,
+        before_prompt: Callable[[], None] | None = None,
     ) -> None:
         self._reloader = reloader
         # Like Python's REPL, code typed here runs in a real __main__ module,
@@ -250,6 +253,7 @@ class Repl:
         self._write = write or self._write_terminal
         self._console = Console(namespace, self._write_console)
         self._on_ready = on_ready
+        self._before_prompt = before_prompt
         self._binder = (
             Binder(reloader, namespace, self._write) if bind_modules else None
         )
@@ -371,6 +375,8 @@ class Repl:
     def _loop(self) -> int:
         more = False
         while True:
+            if self._before_prompt is not None:
+                self._before_prompt()
             try:
                 with self._above_prompt():
                     text = self._session.prompt(

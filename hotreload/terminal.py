@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable
 from typing import TextIO
 
-__all__ = ["hold_keys"]
+__all__ = ["hold_keys", "keep_typeahead"]
 
 
 def hold_keys(stream: TextIO) -> Callable[[], None]:
@@ -56,6 +56,23 @@ def hold_keys(stream: TextIO) -> Callable[[], None]:
                 termios.tcsetattr(fd, termios.TCSANOW, saved)
 
     return release
+
+
+def keep_typeahead(stream: TextIO) -> None:
+    """Give the coming prompt what was typed while user code ran.
+
+    Between prompts the terminal is in line mode (``input()`` needs it): a
+    line typed ahead waits there, but a Ctrl-D typed on an empty line is an
+    end-of-file that the prompt's raw mode would never see. Both are read
+    here and typed again for the prompt.
+    """
+    try:
+        fd = stream.fileno()
+        if not stream.isatty():
+            return
+    except (OSError, ValueError, AttributeError):
+        return
+    _type_again(fd, _typed_before(fd))
 
 
 def _nothing() -> None:

@@ -422,6 +422,16 @@ def test_ctrl_d_typed_before_the_prompt_is_kept(app: Path) -> None:
     assert child.exitstatus == 0
 
 
+def test_ctrl_d_typed_while_code_runs_is_kept(repl: Any) -> None:
+    say(repl, "import time")
+    repl.sendline("time.sleep(1)")
+    repl.expect_exact("time.sleep(1)")
+    repl.sendcontrol("d")  # while the call runs: the terminal is in line mode
+    repl.expect(pexpect.EOF)
+    repl.close()
+    assert repl.exitstatus == 0
+
+
 def test_a_file_named_in_decomposed_unicode_gets_the_name_typed(app: Path) -> None:
     nfd = unicodedata.normalize("NFD", "café")
     (app / f"{nfd}.py").write_text("MENU = 'croissant'\n")
