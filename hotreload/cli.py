@@ -44,7 +44,7 @@ from hotreload.errors import (
 from hotreload.events import ReloadEvent
 from hotreload.lazy import Binder
 from hotreload.reloader import Reloader
-from hotreload.terminal import hold_keys, keep_typeahead
+from hotreload.terminal import Held, hold_keys
 
 __all__ = ["build_parser", "main"]
 
@@ -582,19 +582,20 @@ def _stdin_is_terminal() -> bool:
 def _repl(settings: Settings) -> int:
     if not _stdin_is_terminal():
         return _piped(settings)
-    release = hold_keys(sys.stdin)  # a Ctrl-D typed before the prompt waits for it
+    # Keys typed while hotreload starts (a Ctrl-D) wait for the first prompt.
+    startup = hold_keys(sys.stdin)
+
+    def hold() -> Held:
+        startup.release()
+        return hold_keys(sys.stdin)
+
     try:
         from hotreload.repl import Repl  # prompt-toolkit loads only here
 
         with _reloader(settings) as reloader:
-            repl = Repl(
-                reloader,
-                on_ready=release,
-                before_prompt=lambda: keep_typeahead(sys.stdin),
-            )
-            return repl.run()
+            return Repl(reloader, hold_keys=hold).run()
     finally:
-        release()
+        startup.release()
 
 
 def _piped(settings: Settings) -> int:

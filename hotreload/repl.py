@@ -52,6 +52,7 @@ from hotreload.commands import (
 from hotreload.console import Console
 from hotreload.events import ReloadEvent
 from hotreload.lazy import Binder
+from hotreload.terminal import Held
 
 __all__ = ["Repl", "ReplCompleter", "default_history_path", "toolbar_text"]
 
@@ -220,11 +221,9 @@ class Repl:
         bind_modules: bind every top-level module under the roots by name
             at start, imported on first use (``hotreload.lazy``); ``run -i``
             binds only the modules the script loaded.
-        on_ready: called once, when the first prompt is done with the
-            terminal (prompt-toolkit puts back the mode it found; the
-            command line held keys typed before it, see ``hotreload.terminal``).
-        before_prompt: called before each prompt is drawn (the command line
-            hands keys typed while user code ran to the prompt).
+        hold_keys: called just before each prompt is drawn, and its
+            result released when the prompt is done: the command line holds
+            the keys typed while no prompt is up (``hotreload.terminal``).
     """
 
     def __init__(
@@ -237,8 +236,7 @@ class Repl:
         write: Callable[[str], None] | None = None,
         history_path: Path | None = None,
         bind_modules: bool = True,
-        on_ready: Callable[[], None] | None = None,
-        before_prompt: Callable[[], None] | None = None,
+        hold_keys: Callable[[], Held] | None = None,
     ) -> None:
         self._reloader = reloader
         # Like Python's REPL, code typed here runs in a real __main__ module,
@@ -252,8 +250,7 @@ class Repl:
         self._terminal = output is None and write is None
         self._write = write or self._write_terminal
         self._console = Console(namespace, self._write_console)
-        self._on_ready = on_ready
-        self._before_prompt = before_prompt
+        self._hold_keys = hold_keys
         self._binder = (
             Binder(reloader, namespace, self._write) if bind_modules else None
         )
@@ -367,16 +364,13 @@ class Repl:
             if note:
                 self._write(note + "\n")
 
-    def _prompted(self) -> None:
-        if self._on_ready is not None:
-            ready, self._on_ready = self._on_ready, None
-            ready()
-
     def _loop(self) -> int:
         more = False
         while True:
-            if self._before_prompt is not None:
-                self._before_prompt()
+            held = self._hold_keys() if self._hold_keys is not None else None
+            if held is not None and held.eof:
+                held.release()
+                return 0  # Ctrl-D typed while no prompt was up
             try:
                 with self._above_prompt():
                     text = self._session.prompt(
@@ -386,17 +380,17 @@ class Repl:
                         # toolbar's count of them current.
                         refresh_interval=1.0 if self._reloader.is_paused else 0,
                     )
-                self._prompted()
             except KeyboardInterrupt:
-                self._prompted()
                 # Ctrl-C at the prompt drops the line (and an unfinished block).
                 self._console.reset()
                 self._history.commit()
                 more = False
                 continue
             except EOFError:
-                self._prompted()
                 return 0
+            finally:
+                if held is not None:
+                    held.release()
             try:
                 more = self._handle(text, more)
                 if not more:

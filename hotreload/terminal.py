@@ -1,39 +1,67 @@
-"""Keys typed while the REPL starts: kept for the prompt, not lost.
+"""Keys typed while no prompt is up: kept for the next prompt, not lost.
 
-Until prompt-toolkit puts the terminal in raw mode, the terminal is in its
-line mode, where Ctrl-D on an empty line is an end-of-file that nobody
-reads: it would be lost, and the user who typed it at once would wait at a
-prompt they meant to leave. So from the start of the command until the
-prompt is drawn, the terminal delivers each key as a character (no line
-mode, no echo); the keys wait there for the prompt, which reads Ctrl-D as
-Ctrl-D. Signals (Ctrl-C) work as before.
+The terminal is in line mode whenever prompt-toolkit is not reading (while
+hotreload starts, while typed code runs: ``input()`` needs line mode). In
+line mode a Ctrl-D on an empty line is an end-of-file that nobody reads; once
+prompt-toolkit switches to raw mode it is gone, and the user who typed it
+waits at a prompt they meant to leave.
+
+So around each prompt the terminal is *held*: keys arrive one character at a
+time (no line mode, no echo) from just before prompt-toolkit takes the
+terminal until it gives it back. Whatever line mode finished before the
+hold (lines typed ahead, a Ctrl-D) is read at once and typed again, as keys,
+for the prompt. Signals (Ctrl-C) work as before.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
-__all__ = ["hold_keys", "keep_typeahead"]
+__all__ = ["Held", "hold_keys"]
 
 
-def hold_keys(stream: TextIO) -> Callable[[], None]:
-    """Hold typed keys for the coming prompt; returns the call that gives the
-    terminal back its own mode (call it just before the prompt; twice is fine).
+class Held:
+    """A hold on the terminal; `release` gives it its own mode back.
+
+    Attributes:
+        eof: a Ctrl-D was typed before the hold and could not be typed
+            again (the kernel forbids ``TIOCSTI``): the prompt should not be
+            drawn, the session ends as Ctrl-D at the prompt ends it.
+    """
+
+    def __init__(self, fd: int = -1, saved: Any = None, *, eof: bool = False) -> None:
+        self._fd = fd
+        self._saved = saved
+        self.eof = eof
+
+    def release(self) -> None:
+        """Give the terminal back the mode it had (twice is fine)."""
+        if self._saved is None:
+            return
+        saved, self._saved = self._saved, None
+        import termios
+
+        with contextlib.suppress(termios.error, OSError):
+            # TCSANOW, not TCSAFLUSH: the keys typed meanwhile stay.
+            termios.tcsetattr(self._fd, termios.TCSANOW, saved)
+
+
+def hold_keys(stream: TextIO) -> Held:
+    """Hold typed keys for the coming prompt (see the module's docstring).
 
     A stream that is not a terminal is left alone.
     """
     try:
         import termios
 
-        fd = stream.fileno()
         if not stream.isatty():
-            return _nothing
+            return Held()
+        fd = stream.fileno()
         saved = termios.tcgetattr(fd)
     except (ImportError, OSError, ValueError, AttributeError):
-        return _nothing
+        return Held()
     early = _typed_before(fd)
     held = list(saved)
     held[3] = held[3] & ~(termios.ICANON | termios.ECHO)  # lflag
@@ -43,74 +71,42 @@ def hold_keys(stream: TextIO) -> Callable[[], None]:
     try:
         termios.tcsetattr(fd, termios.TCSANOW, held)
     except termios.error:
-        return _nothing
-    _type_again(fd, early)
-    done = False
-
-    def release() -> None:
-        nonlocal done
-        if not done:
-            done = True
-            with contextlib.suppress(termios.error, OSError):
-                # TCSANOW, not TCSAFLUSH: the keys typed meanwhile stay.
-                termios.tcsetattr(fd, termios.TCSANOW, saved)
-
-    return release
-
-
-def keep_typeahead(stream: TextIO) -> None:
-    """Give the coming prompt what was typed while user code ran.
-
-    Between prompts the terminal is in line mode (``input()`` needs it): a
-    line typed ahead waits there, but a Ctrl-D typed on an empty line is an
-    end-of-file that the prompt's raw mode would never see. Both are read
-    here and typed again for the prompt.
-    """
-    try:
-        fd = stream.fileno()
-        if not stream.isatty():
-            return
-    except (OSError, ValueError, AttributeError):
-        return
-    _type_again(fd, _typed_before(fd))
-
-
-def _nothing() -> None:
-    """Nothing was held."""
+        return Held(eof=early == b"")
+    typed = _type_again(fd, early)
+    return Held(fd, saved, eof=early == b"" and not typed)
 
 
 def _typed_before(fd: int) -> bytes | None:
-    """What line mode finished before we got here: lines, or b"" for Ctrl-D.
+    """What line mode finished before the hold: lines, or b"" for Ctrl-D.
 
     None when nothing is waiting. (A Ctrl-D on an empty line shows as a
-    read of no bytes, and it would be gone once the mode changes.)
+    read of no bytes.)
     """
     blocking = os.get_blocking(fd)
     os.set_blocking(fd, False)
     try:
         return os.read(fd, 4096)
-    except (BlockingIOError, OSError):
+    except OSError:  # BlockingIOError: nothing finished
         return None
     finally:
         os.set_blocking(fd, blocking)
 
 
-def _type_again(fd: int, early: bytes | None) -> None:
-    """Put keys read by `_typed_before` back in the terminal's input."""
+def _type_again(fd: int, early: bytes | None) -> bool:
+    """Type keys read by `_typed_before` again, in the held mode.
+
+    Returns:
+        Whether they were typed (the kernel may forbid it).
+    """
     if early is None:
-        return
+        return True
     keys = early.replace(b"\n", b"\r") if early else b"\x04"
     try:
         import fcntl
+        import termios
 
         for key in keys:
-            fcntl.ioctl(fd, _tiocsti(), bytes([key]))
+            fcntl.ioctl(fd, termios.TIOCSTI, bytes([key]))
     except (ImportError, OSError):
-        pass  # the kernel forbids it (dev.tty.legacy_tiocsti = 0): lost
-
-
-def _tiocsti() -> int:
-    """The ioctl that types a character into a terminal's input."""
-    import termios
-
-    return int(termios.TIOCSTI)
+        return False  # dev.tty.legacy_tiocsti = 0: lost, as before
+    return True

@@ -424,8 +424,8 @@ def test_ctrl_d_typed_before_the_prompt_is_kept(app: Path) -> None:
 
 def test_ctrl_d_typed_while_code_runs_is_kept(repl: Any) -> None:
     say(repl, "import time")
-    repl.sendline("time.sleep(1)")
-    repl.expect_exact("time.sleep(1)")
+    repl.sendline("print('sle' + 'eping'); time.sleep(1)")
+    repl.expect_exact("sleeping")
     repl.sendcontrol("d")  # while the call runs: the terminal is in line mode
     repl.expect(pexpect.EOF)
     repl.close()
