@@ -24,7 +24,7 @@ import types
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
@@ -52,7 +52,6 @@ from hotreload.commands import (
 from hotreload.console import Console
 from hotreload.events import ReloadEvent
 from hotreload.lazy import Binder
-from hotreload.terminal import Held
 
 __all__ = ["Repl", "ReplCompleter", "default_history_path", "toolbar_text"]
 
@@ -122,6 +121,14 @@ def toolbar_text(reloader: ReplReloader, binder: Binder | None = None) -> str:
         pending = len(reloader.pending_paths())
         parts.append(f"PAUSED ({pending} queued)")
     return " | ".join(parts) + " "
+
+
+class HeldKeys(Protocol):
+    """A hold on the terminal around one prompt (``hotreload.terminal.Held``)."""
+
+    eof: bool
+
+    def release(self) -> None: ...
 
 
 class ReplCompleter(Completer):
@@ -236,7 +243,7 @@ class Repl:
         write: Callable[[str], None] | None = None,
         history_path: Path | None = None,
         bind_modules: bool = True,
-        hold_keys: Callable[[], Held] | None = None,
+        hold_keys: Callable[[], HeldKeys] | None = None,
     ) -> None:
         self._reloader = reloader
         # Like Python's REPL, code typed here runs in a real __main__ module,
