@@ -24,14 +24,19 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Final, Literal
 
-from hotreload import engine
 from hotreload.discover import Skipped, find_modules, skip_reason, top_level_names
-from hotreload.engine import format_user_traceback, is_interrupt, reload_module
+from hotreload.engine import (
+    format_user_traceback,
+    is_interrupt,
+    record_source,
+    reload_module,
+)
 from hotreload.errors import RejectedError, UnknownModuleError
 from hotreload.events import ReloadEvent, Trigger
 from hotreload.filters import PathFilter
 from hotreload.graph import ImportGraph, static_imports
 from hotreload.imports import Imports
+from hotreload.incremental import Changes
 from hotreload.registry import Registry
 from hotreload.roots import (
     module_name,
@@ -312,18 +317,20 @@ class Reloader:
     def watch_main(self, module: types.ModuleType) -> None:
         """Reload ``module`` (the running ``__main__``) when its file changes.
 
-        ``hotreload run`` calls this for the program's script, whose file
-        lies under a root. The engine reloads a ``__main__`` module's
-        definitions (DESIGN, reload contract item 12).
+        ``hotreload run`` calls this for the program's script, before it
+        runs and with its file under a root. Edits reach the script's
+        definitions; its other top-level statements never run again (the
+        engine's ``script`` mode, DESIGN reload contract item 12).
         """
         file = getattr(module, "__file__", None)
         if file:
             self._main_file = Path(file).absolute()
             self._imports.adopt(module, self._main_file)
             with suppress(OSError):
-                self._live[self._main_file] = content_digest(
-                    self._main_file.read_bytes()
-                )
+                data = self._main_file.read_bytes()
+                # The version that runs: the engine compares edits with it.
+                record_source(module, data)
+                self._live[self._main_file] = content_digest(data)
 
     def _rejected(self, name: str, module: types.ModuleType) -> ReloadEvent | None:
         """A failure event if ``module`` lacks a name every module must define."""
@@ -344,11 +351,17 @@ class Reloader:
         self._failures[name] = event
         return event
 
-    def reload(self, target: str | os.PathLike[str]) -> ReloadEvent:
+    def reload(
+        self, target: str | os.PathLike[str], *, full: bool = False
+    ) -> ReloadEvent:
         """Reload one module now, whatever the watcher has seen.
+
+        Only the statements that changed (or read what changed) run, unless
+        ``full`` is true: then the whole module runs again.
 
         Args:
             target: a dotted module name under a root, or a path to its file.
+            full: run the whole module, not only what changed.
 
         Returns:
             The event; ``event.ok`` is False if the new version was rejected,
@@ -372,7 +385,7 @@ class Reloader:
             self._record([event])
             return event
         with self._lock:
-            events = self._run_batch([(name, path, source)], "manual")
+            events = self._run_batch([(name, path, source)], "manual", full=full)
             self._record(events)
         self._deliver(events)
         return events[0]
@@ -638,20 +651,31 @@ class Reloader:
         )
 
     def _run_batch(
-        self, batch: list[tuple[str, Path, bytes]], trigger: Trigger, number: int = 0
+        self,
+        batch: list[tuple[str, Path, bytes]],
+        trigger: Trigger,
+        number: int = 0,
+        *,
+        full: bool = False,
     ) -> list[ReloadEvent]:
         """Reload a batch in dependency order, then cascade to importers."""
         events: list[ReloadEvent] = []
+        # What each module reloaded so far changed: importers read it.
+        upstream: dict[str, Changes] = {}
         by_name = {name: (path, source) for name, path, source in batch}
         for name in self._graph.order(by_name):
             path, source = by_name[name]
-            events.append(self._reload_one(name, path, source, trigger, number))
+            events.append(
+                self._reload_one(name, path, source, trigger, number, upstream, full)
+            )
         done = {e.module for e in events if e.ok}
         # A module whose last version failed may have been waiting for one of
         # these (it imports a name they have just gained): try it again.
         for name, (path, source) in list(self._stale.items()):
             if name not in by_name and done & self._static_imports(name, path, source):
-                events.append(self._reload_one(name, path, source, "cascade", number))
+                events.append(
+                    self._reload_one(name, path, source, "cascade", number, upstream)
+                )
         if self.cascade:
             for name in self._graph.dependents(sorted(done)):
                 if name in by_name or name not in self._known:
@@ -661,21 +685,43 @@ class Reloader:
                     source = path.read_bytes()
                 except OSError:
                     continue
-                events.append(self._reload_one(name, path, source, "cascade", number))
+                events.append(
+                    self._reload_one(name, path, source, "cascade", number, upstream)
+                )
         return events
 
     def _reload_one(
-        self, name: str, path: Path, source: bytes, trigger: Trigger, batch: int
+        self,
+        name: str,
+        path: Path,
+        source: bytes,
+        trigger: Trigger,
+        batch: int,
+        upstream: dict[str, Changes] | None = None,
+        full: bool = False,
     ) -> ReloadEvent:
-        if name == "__main__" and not getattr(engine, "RELOADS_MAIN", False):
-            return self._main_later(path, source, trigger, batch)
         module = sys.modules[name]
         start = time.perf_counter()
         edges = self._graph.begin(name)
         bindings = self._registry.begin(module.__dict__)
-        outcome = reload_module(module, source, str(path), require=self.require)
+        outcome = reload_module(
+            module,
+            source,
+            str(path),
+            require=self.require,
+            full=full,
+            upstream=upstream,
+            script=name == "__main__",
+        )
         if not (outcome.ok and outcome.ran):
             self._registry.restore(module.__dict__, bindings)
+        elif not outcome.full:
+            # Import statements that did not run still bind what they bound.
+            self._registry.keep(module.__dict__, bindings, outcome.bound)
+        if outcome.ok and not outcome.full:
+            self._graph.restore(name, edges | set(self._graph.imports_of(name)))
+        if outcome.ok and upstream is not None and outcome.changes:
+            upstream[name] = outcome.changes
         rebound = 0
         digest = content_digest(source)
         if trigger != "file":  # the watcher read file changes itself
@@ -698,28 +744,10 @@ class Reloader:
             added=tuple(outcome.added),
             removed=tuple(outcome.removed),
             rebound=rebound,
+            ran=outcome.ran,
             warnings=tuple(outcome.warnings),
             error=outcome.error,
             traceback=outcome.traceback,
-            time=time.time(),
-            batch=batch,
-        )
-
-    def _main_later(
-        self, path: Path, source: bytes, trigger: Trigger, batch: int
-    ) -> ReloadEvent:
-        """The running script changed, and this engine cannot patch ``__main__``.
-
-        Running the script again would run the program again inside itself;
-        so the edit waits for the next start, and the event says so.
-        """
-        self._live[path] = content_digest(source)
-        return ReloadEvent(
-            module="__main__",
-            path=path,
-            ok=True,
-            trigger=trigger,
-            warnings=(f"{path.name} changed: edits to it apply from its next start",),
             time=time.time(),
             batch=batch,
         )
@@ -876,6 +904,7 @@ class Reloader:
             data = path.read_bytes()
         except OSError:
             return
+        record_source(module, data)
         digest = content_digest(data)
         self._live[path] = digest
         self._seed(path, digest)
