@@ -351,7 +351,8 @@ def cmd_modules(reloader: ReplReloader, args: list[str]) -> str:
     failures = reloader.import_failures
     loaded = reloader.modules
     files = reloader.module_files()
-    names = sorted(set(loaded) | set(failures) | set(files))
+    bound, _ = reloader.top_level()  # scripts too: bound, imported on use
+    names = sorted(set(loaded) | set(failures) | set(files) | set(bound))
     if not names:
         return "no modules under " + ", ".join(map(str, reloader.roots))
     rows = [("module", "state", "reloads", "last reload")]

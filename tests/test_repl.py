@@ -106,6 +106,8 @@ def test_modules_are_bound_and_imported_on_first_use(
     mods.write(bad, "raise RuntimeError('cannot start')\n")
     mods.write(pkg, "", package=True)
     mods.write(f"{pkg}.sub", "Y = 1\n")
+    script = mods.name("script")
+    mods.write(script, "raise SystemExit('a script ran')\nmain()\n")
     run = session(reloader, pipe, f"{good}.VALUE\r{bad}.anything\r:modules\r")
     assert "7\n" in run.out
     assert run.namespace[good].VALUE == 7
@@ -115,6 +117,7 @@ def test_modules_are_bound_and_imported_on_first_use(
     assert "RuntimeError: cannot start" in run.text  # raised where it was used
     assert re.search(rf"{bad} +failed ", run.text)
     assert re.search(rf"{pkg} +not loaded", run.text)
+    assert re.search(rf"{script} +not loaded", run.text)  # bound, never run
 
 
 def test_reload_mid_session_reaches_the_user(
