@@ -279,7 +279,8 @@ def test_run_reports_each_reload_and_hears_its_script(app: Path) -> None:
         child.expect_exact("util.py, line 2")
         say_line(child, "x", "answer 63")  # the previous version stays
         write_atomic(app / "loop.py", LOOP.replace("double(21)", "double(7)"))
-        child.expect_exact("hotreload: __main__ reloaded")
+        child.expect_exact("hotreload: __main__ reloaded: updated answer")
+        say_line(child, "x", "answer 21")  # the script's own definition follows
         child.sendeof()
         child.expect(pexpect.EOF)
     finally:
