@@ -798,7 +798,7 @@ class Reloader:
     ) -> ReloadEvent | None:
         start = time.perf_counter()
         try:
-            module = importlib.import_module(name)
+            module = self._import_by_name(name)
         except BaseException as exc:
             if is_interrupt(exc):
                 raise

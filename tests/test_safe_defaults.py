@@ -443,3 +443,11 @@ def test_a_file_named_in_decomposed_unicode_gets_the_name_typed(app: Path) -> No
         say(child, "café.MENU", "'croissant'")
     finally:
         close(child)
+
+
+def test_check_imports_a_decomposed_unicode_name(app: Path) -> None:
+    nfd = unicodedata.normalize("NFD", "café")
+    (app / f"{nfd}.py").write_text("MENU = 'croissant'\n")
+    proc = hotreload(app, "check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stderr.rstrip().endswith("8 modules ok, 5 skipped")
