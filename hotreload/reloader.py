@@ -29,6 +29,14 @@ from hotreload.events import ReloadEvent, Trigger
 from hotreload.filters import PathFilter
 from hotreload.graph import ImportGraph, static_imports
 from hotreload.imports import Imports
+from hotreload.isolation import (
+    WATCHER_MODULES,
+    for_user,
+    preload,
+    shadowed_reason,
+    top_level_modules,
+    warn_shadowed,
+)
 from hotreload.registry import Registry
 from hotreload.roots import (
     innermost_root,
@@ -134,6 +142,7 @@ class Reloader:
         """Set up the import side and start watching. Does not block."""
         if self._watcher is not None:
             return
+        preload(WATCHER_MODULES)  # before a root can stand in for one of them
         self._ensure_runtime()
         watcher = Watcher(
             self.roots,
@@ -192,6 +201,8 @@ class Reloader:
             ):
                 name = module_name(path, root)
                 if name is None or name in sys.modules:
+                    if name is not None and (why := shadowed_reason(name, path)):
+                        warn_shadowed(name, path, why)
                     continue
                 if name.rpartition(".")[2] == "__main__":
                     continue  # a package's command line: run, never imported
@@ -432,6 +443,8 @@ class Reloader:
             event = self._first_import(name, change.path, "file")
             if event is not None:
                 events.append(event)
+        elif "." not in name and (why := shadowed_reason(name, change.path)):
+            warn_shadowed(name, change.path, why)
 
     def _run_batch(
         self, batch: list[tuple[str, Path, bytes]], trigger: Trigger, number: int = 0
@@ -638,6 +651,10 @@ class Reloader:
                 for root in self.roots:
                     warn_if_world_writable(root)
                 self._undo.append(self._imports.install())
+                for root in self.roots:
+                    for name, path in top_level_modules(root):
+                        if why := shadowed_reason(name, path):
+                            warn_shadowed(name, path, why)
 
     def _unwind(self) -> None:
         while self._undo:
@@ -666,5 +683,6 @@ class Reloader:
 
 
 Reloader.__module__ = "hotreload"
+for_user(Reloader._first_import.__code__)  # it imports the roots' modules by name
 
 _MISSING: Final = object()
