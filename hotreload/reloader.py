@@ -454,13 +454,15 @@ class Reloader:
         by_name = {name: (path, source) for name, path, source in batch}
         for name in self._graph.order(by_name):
             path, source = by_name[name]
-            events.append(self._reload_one(name, path, source, trigger, number))
+            events.append(self._reload_guarded(name, path, source, trigger, number))
         done = {e.module for e in events if e.ok}
         # A module whose last version failed may have been waiting for one of
         # these (it imports a name they have just gained): try it again.
         for name, (path, source) in list(self._stale.items()):
             if name not in by_name and done & self._static_imports(name, path, source):
-                events.append(self._reload_one(name, path, source, "cascade", number))
+                events.append(
+                    self._reload_guarded(name, path, source, "cascade", number)
+                )
         if self.cascade:
             for name in self._graph.dependents(sorted(done)):
                 if name in by_name or name not in self._known:
@@ -470,8 +472,39 @@ class Reloader:
                     source = path.read_bytes()
                 except OSError:
                     continue
-                events.append(self._reload_one(name, path, source, "cascade", number))
+                events.append(
+                    self._reload_guarded(name, path, source, "cascade", number)
+                )
         return events
+
+    def _reload_guarded(
+        self, name: str, path: Path, source: bytes, trigger: Trigger, batch: int
+    ) -> ReloadEvent:
+        """`_reload_one`, with whatever escapes it made that module's failure.
+
+        The engine reports a bad version as a failed outcome; anything that
+        still escapes (a parser's MemoryError or RecursionError, a bug) must
+        not take the events of the batch's other modules with it.
+        """
+        start = time.perf_counter()
+        try:
+            return self._reload_one(name, path, source, trigger, batch)
+        except BaseException as exc:
+            if is_interrupt(exc):
+                raise
+            logger.debug("reloading %s raised", name, exc_info=True)
+            self._stale[name] = (path, source)
+            return ReloadEvent(
+                module=name,
+                path=path,
+                ok=False,
+                trigger=trigger,
+                duration=time.perf_counter() - start,
+                error=exc,
+                traceback=format_user_traceback(exc),
+                time=time.time(),
+                batch=batch,
+            )
 
     def _reload_one(
         self, name: str, path: Path, source: bytes, trigger: Trigger, batch: int
@@ -480,7 +513,12 @@ class Reloader:
         start = time.perf_counter()
         edges = self._graph.begin(name)
         bindings = self._registry.begin(module.__dict__)
-        outcome = reload_module(module, source, str(path), require=self.require)
+        try:
+            outcome = reload_module(module, source, str(path), require=self.require)
+        except BaseException:
+            self._registry.restore(module.__dict__, bindings)
+            self._graph.restore(name, edges)
+            raise
         if not (outcome.ok and outcome.ran):
             self._registry.restore(module.__dict__, bindings)
         rebound = 0
@@ -537,7 +575,10 @@ class Reloader:
 
     def _static_imports(self, name: str, path: Path, source: bytes) -> set[str]:
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        return static_imports(source, package)
+        try:
+            return static_imports(source, package)
+        except (MemoryError, RecursionError, ValueError, SyntaxError):
+            return set()  # a source the parser cannot take imports nothing known
 
     def _gone(
         self, name: str, path: Path, exc: OSError | None, trigger: Trigger
