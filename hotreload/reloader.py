@@ -37,6 +37,7 @@ from hotreload.isolation import (
     top_level_modules,
     warn_shadowed,
 )
+from hotreload.quiet import isolate_loggers
 from hotreload.registry import Registry
 from hotreload.roots import (
     innermost_root,
@@ -689,6 +690,7 @@ class Reloader:
         """Get ready to run the roots' code: warn of open roots, install hooks."""
         with self._lock:
             if not self._undo:
+                self._undo.append(isolate_loggers())
                 for root in self.roots:
                     warn_if_world_writable(root)
                 self._undo.append(self._imports.install())
