@@ -45,6 +45,7 @@ from hotreload.roots import (
     module_name,
     module_path,
     validate_root,
+    warn_if_open,
     warn_if_world_writable,
 )
 from hotreload.watcher import Change, Watcher, content_digest
@@ -693,6 +694,9 @@ class Reloader:
                 self._undo.append(isolate_loggers())
                 for root in self.roots:
                     warn_if_world_writable(root)
+                    warn_if_open(
+                        root, self._filter, follow_symlinks=self.follow_symlinks
+                    )
                 self._undo.append(self._imports.install())
                 for root in self.roots:
                     for name, path in top_level_modules(root):
