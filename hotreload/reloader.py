@@ -25,8 +25,9 @@ from typing import Final, Literal
 
 from hotreload.engine import format_user_traceback, is_interrupt, reload_module
 from hotreload.errors import RejectedError, UnknownModuleError
-from hotreload.events import ReloadEvent, Trigger
+from hotreload.events import ReloadEvent, Trigger, safe_str
 from hotreload.filters import PathFilter
+from hotreload.forking import forget, restart_after_fork
 from hotreload.graph import ImportGraph, static_imports
 from hotreload.imports import Imports
 from hotreload.isolation import (
@@ -164,14 +165,34 @@ class Reloader:
             self._unwind()
             raise
         self._watcher = watcher
+        restart_after_fork(self)
 
     def stop(self) -> None:
         """Stop watching, join the threads and undo the import-side setup."""
+        forget(self)
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.stop()
         with self._lock:
             self._unwind()
+
+    def restart_in_child(self) -> None:
+        """In a child just forked: start a watcher of its own (see `forking`)."""
+        if self._watcher is None:
+            return
+        # Its threads stayed in the parent, and so do its watches: left be.
+        self._watcher = None
+        if not _held_here(self._lock):  # held by a thread that is not here
+            self._lock = threading.RLock()
+        self._cond = threading.Condition()
+        try:
+            self.start()
+        except Exception as exc:
+            logger.warning(
+                "no reloading in process %d (forked): the watcher did not restart: %s",
+                os.getpid(),
+                safe_str(exc),
+            )
 
     def __enter__(self) -> Reloader:
         self.start()
@@ -733,3 +754,9 @@ Reloader.__module__ = "hotreload"
 for_user(Reloader._first_import.__code__)  # it imports the roots' modules by name
 
 _MISSING: Final = object()
+
+
+def _held_here(lock: object) -> bool:
+    """Whether this thread holds the reentrant ``lock``."""
+    is_owned = getattr(lock, "_is_owned", None)
+    return bool(is_owned()) if callable(is_owned) else False
