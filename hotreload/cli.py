@@ -35,9 +35,12 @@ from hotreload.errors import (
     RootError,
 )
 from hotreload.events import ReloadEvent
+from hotreload.isolation import for_user
 from hotreload.reloader import Reloader
 
 __all__ = ["build_parser", "main"]
+
+for_user(main_module.__code__)  # `run -m NAME` finds NAME as `python -m` would
 
 logger = logging.getLogger(__name__)
 

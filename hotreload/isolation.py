@@ -124,6 +124,10 @@ def _transparent(code: types.CodeType) -> bool:
         return True
     if code is importlib.import_module.__code__:
         return True
+    if code.co_name == "find_spec" and name.endswith(
+        os.path.join("importlib", "util.py")
+    ):
+        return True  # importlib.util.find_spec: its caller is the one asking
     return code.co_name == "_import" and name.startswith(_PACKAGE_DIR)
 
 

@@ -285,3 +285,26 @@ def test_shadowed_reason_is_none_for_the_loaded_file(tmp_path: Path) -> None:
     assert shadowed_reason("textwrap", path) is None
     assert shadowed_reason("textwrap", tmp_path / "textwrap.py") is not None
     assert shadowed_reason("no_such_module_xyz", tmp_path / "x.py") is None
+
+
+def test_run_m_finds_a_root_module_as_python_m_does(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "statistics.py").write_text("print('root statistics', __name__)\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    ours = subprocess.run(
+        [sys.executable, "-m", "hotreload", "run", "-m", "statistics"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    plain = subprocess.run(
+        [sys.executable, "-m", "statistics"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ours.stdout == plain.stdout == "root statistics __main__\n", ours.stderr
