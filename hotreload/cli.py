@@ -35,7 +35,7 @@ from hotreload.errors import (
     RootError,
 )
 from hotreload.events import ReloadEvent
-from hotreload.isolation import for_user
+from hotreload.isolation import for_user, preload
 from hotreload.reloader import Reloader
 
 __all__ = ["build_parser", "main"]
@@ -528,15 +528,28 @@ def _announce(
         print(f"hotreload: {failure_line(event)}", file=sys.stderr)
 
 
+# What the REPL imports only as it opens the terminal: imported before the
+# user's code runs, so that a root's tty.py or termios.py cannot stand in.
+_TERMINAL_MODULES = (
+    "termios",
+    "tty",
+    "prompt_toolkit.input.vt100",
+    "prompt_toolkit.output.vt100",
+)
+
+
 def _repl(settings: Settings) -> int:
     from hotreload.repl import Repl  # prompt-toolkit loads only here
 
+    preload(_TERMINAL_MODULES)
     with _reloader(settings) as reloader:
         return Repl(reloader).run()
 
 
 def _run(ns: argparse.Namespace, settings: Settings) -> int:
     """Run a script or module as ``__main__`` with reloading active."""
+    if ns.interactive:  # the REPL comes after the program: load it before
+        preload(("hotreload.repl", *_TERMINAL_MODULES))
     with _reloader(settings) as reloader:
         script = None if ns.module else _script_path(ns.argv[0])
         module, source, filename = main_module(script, ns.module)

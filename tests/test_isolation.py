@@ -308,3 +308,40 @@ def test_run_m_finds_a_root_module_as_python_m_does(tmp_path: Path) -> None:
         timeout=60,
     )
     assert ours.stdout == plain.stdout == "root statistics __main__\n", ours.stderr
+
+
+def test_run_i_opens_the_repl_over_a_root_tty_py(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    for name in ("tty", "termios"):
+        (root / f"{name}.py").write_text(f"{MARK} = 1\n")
+    (root / "app.py").write_text(f"import tty\nprint('ran', hasattr(tty, {MARK!r}))\n")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "TERM": "xterm",
+        "PROMPT_TOOLKIT_NO_CPR": "1",
+    }
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "hotreload", "run", "-i", str(root / "app.py")],
+        cwd=str(tmp_path),
+        env=env,
+        dimensions=(40, 200),
+        encoding="utf-8",
+        timeout=WAIT,
+    )
+    try:
+        child.expect_exact("tty.py is not loaded as tty")
+        child.expect_exact("ran False")
+        child.expect_exact(">>>")
+        child.sendline("6 * 7")
+        child.expect_exact("42")
+        child.sendeof()
+        child.expect(pexpect.EOF)
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+        child.close()
+    assert child.exitstatus == 0
