@@ -338,6 +338,7 @@ def test_run_i_opens_the_repl_over_a_root_tty_py(tmp_path: Path) -> None:
         child.expect_exact(">>>")
         child.sendline("6 * 7")
         child.expect_exact("42")
+        child.expect_exact(">>>")
         child.sendeof()
         child.expect(pexpect.EOF)
     finally:
