@@ -198,3 +198,13 @@ def test_the_repl_starts_and_shows_them(mods: Mods, pipe: PipeInput) -> None:
     assert f"{broken} failed to import: Raises: <str() of Raises failed" in text
     assert f"{odd} failed to import: NotAString: <str() of NotAString" in text
     assert "raise Raises()" in text  # :errors NAME shows the traceback
+
+
+def test_the_ipython_extension_reports_them() -> None:
+    from hotreload.ipython import HotreloadMagic
+
+    magic = HotreloadMagic(shell=object(), mode="kernel")
+    for err in bad_errors():
+        event = ReloadEvent(module="m", path=None, ok=False, trigger="file", error=err)
+        assert magic._news(event)
+        assert not magic._news(event)  # the same failure again: said already
