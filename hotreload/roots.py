@@ -7,6 +7,7 @@ Python's own path finder sees them.
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 import threading
@@ -233,6 +234,9 @@ def warn_if_open(
     everyone, and those owned by another user (neither us nor root). Each
     kind is one warning naming the first few paths. A group that is the
     owner's own private group (same name, no other member) is no one else.
+    Ignored directories (``.git``, ``__pycache__``, excluded trees) are not
+    entered; every ``.py`` file counts, since anything under a root on
+    ``sys.path`` can be imported.
 
     Returns:
         The warnings issued (empty if none, or if this root was checked).
@@ -288,19 +292,23 @@ def _open_paths(
     for top, dirs, files in os.walk(root, followlinks=follow_symlinks):
         here = Path(top)
         dirs[:] = sorted(d for d in dirs if not path_filter.ignores_dir(here / d, root))
-        entries = [(d, True) for d in dirs]
-        entries += [(f, False) for f in sorted(files) if path_filter(here / f, root)]
-        for name, is_dir in entries:
-            path = here / name
+        # Every module file counts, excluded or not: the root is on sys.path,
+        # so any of them can be imported.
+        modules = sorted(f for f in files if f.endswith(".py") and f[0] != ".")
+        for name, is_dir in [(d, True) for d in dirs] + [(f, False) for f in modules]:
+            full = os.path.join(top, name)
             try:
-                info = path.stat()
+                info = os.stat(full)
             except OSError:
                 continue
-            shown = str(path.relative_to(root)) + ("/" if is_dir else "")
-            if _others_write(info):
-                found["dirs" if is_dir else "files"].append(shown)
-            if info.st_uid not in (0, me):
-                found["owners"].append(shown)
+            others = _others_write(info)
+            foreign = info.st_uid not in (0, me)
+            if others or foreign:
+                shown = os.path.relpath(full, root) + ("/" if is_dir else "")
+                if others:
+                    found["dirs" if is_dir else "files"].append(shown)
+                if foreign:
+                    found["owners"].append(shown)
     return found
 
 
@@ -313,14 +321,19 @@ def _others_write(info: os.stat_result) -> bool:
 
 def _private_group(info: os.stat_result) -> bool:
     """Whether the file's group is its owner's own (user private groups)."""
+    return _is_private_group(info.st_uid, info.st_gid)
+
+
+@functools.lru_cache(maxsize=64)
+def _is_private_group(uid: int, gid: int) -> bool:
     try:
         import grp
         import pwd
     except ImportError:  # pragma: no cover  not POSIX
         return False
     try:
-        group = grp.getgrgid(info.st_gid)
-        owner = pwd.getpwuid(info.st_uid).pw_name
+        group = grp.getgrgid(gid)
+        owner = pwd.getpwuid(uid).pw_name
     except KeyError:
         return False
     return group.gr_name == owner and set(group.gr_mem) <= {owner}
