@@ -44,6 +44,11 @@ class Transaction(Protocol):
     ) -> None:
         """Closures the old code made take the new code."""
 
+    rebuilt: set[type]
+
+    def fields_before(self, cls: type) -> frozenset[str] | None:
+        """The fields ``cls`` had before this reload changed it."""
+
     def keep_names(self) -> frozenset[str]:
         """The names ``__hotreload_keep__`` lists."""
 
@@ -218,7 +223,9 @@ class Runner:
                 if attr in up.rebound:
                     forced.add(stmt.index)
                     rebound.add(bound)
-                elif attr in up.patched or attr in up.rebuilt:
+                elif attr in up.rebuilt:
+                    self.changes.rebuilt.add(bound)  # its readers run again
+                elif attr in up.patched:
                     patched.add(bound)
         return forced, rebound, patched
 
@@ -619,6 +626,7 @@ class Runner:
             refusal = frameworks.refuse_rerun(cls)
             if refusal:
                 raise RestartNeeded(cls, refusal)
+            self.txn.fields_before(cls)
         before = self.live.get(stmt.name, MISSING)
         self.ran += 1
         self.bound |= stmt.binds
@@ -651,6 +659,10 @@ class Runner:
             if after is not before:
                 self.changes.rebound.add(stmt.name)
                 return
+        if cls is not None and cls not in self.txn.rebuilt:
+            # Its decorators (dataclass, attrs) worked on the kept class itself.
+            fields = self.txn.fields_before(cls)
+            self.txn.warnings += frameworks.rebuild(cls, cls, fields)
         self.changes.rebuilt.add(stmt.name)
 
 
