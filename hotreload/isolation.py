@@ -169,6 +169,8 @@ def top_level_modules(root: Path) -> list[tuple[str, Path]]:
         return found
     for entry in entries:
         name = entry.name
+        if name.startswith("__"):
+            continue  # __main__.py, __init__.py: run, never imported by name
         if name.endswith(".py") and name[:-3].isidentifier():
             found.append((name[:-3], root / name))
         elif name.isidentifier() and os.path.isfile(root / name / "__init__.py"):

@@ -230,7 +230,7 @@ class Reloader:
             ):
                 name = module_name(path, root)
                 if name is None or name in sys.modules:
-                    if name is not None and (why := shadowed_reason(name, path)):
+                    if name is not None and (why := _shadowed_top(name, path)):
                         warn_shadowed(name, path, why)
                     continue
                 if name.rpartition(".")[2] == "__main__":
@@ -478,7 +478,7 @@ class Reloader:
             event = self._first_import(name, change.path, "file")
             if event is not None:
                 events.append(event)
-        elif "." not in name and (why := shadowed_reason(name, change.path)):
+        elif why := _shadowed_top(name, change.path):
             warn_shadowed(name, change.path, why)
 
     def _run_batch(
@@ -811,6 +811,13 @@ Reloader.__module__ = "hotreload"
 for_user(Reloader._first_import.__code__)  # it imports the roots' modules by name
 
 _MISSING: Final = object()
+
+
+def _shadowed_top(name: str, path: Path) -> str:
+    """Why the top-level root module ``name`` is not loaded from ``path``, or ""."""
+    if "." in name or name.startswith("__"):
+        return ""  # submodules follow their package; __main__ is run, not imported
+    return shadowed_reason(name, path) or ""
 
 
 def _held_here(lock: object) -> bool:

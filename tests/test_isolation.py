@@ -27,7 +27,7 @@ import pytest
 from hotreload import Reloader
 from hotreload.errors import HotreloadWarning
 from hotreload.imports import _RootFinder
-from hotreload.isolation import built_in, shadowed_reason
+from hotreload.isolation import built_in, shadowed_reason, top_level_modules
 from tests.conftest import write_atomic
 from tests.test_cli import Lines, spawn
 
@@ -345,3 +345,20 @@ def test_run_i_opens_the_repl_over_a_root_tty_py(tmp_path: Path) -> None:
             child.terminate(force=True)
         child.close()
     assert child.exitstatus == 0
+
+
+def test_dunder_files_at_the_top_of_a_root_are_no_shadows(tmp_path: Path) -> None:
+    (tmp_path / "__main__.py").write_text("print('main')\n")
+    (tmp_path / "__init__.py").write_text("")
+    (tmp_path / "hr_plain_xyz.py").write_text("")
+    assert top_level_modules(tmp_path) == [
+        ("hr_plain_xyz", tmp_path / "hr_plain_xyz.py")
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        reloader = Reloader(tmp_path)
+        try:
+            assert reloader.import_all() == []
+        finally:
+            reloader.stop()
+            sys.modules.pop("hr_plain_xyz", None)
