@@ -9,17 +9,19 @@ without this, their children would run the code of the fork forever while
 fresh watcher of its own in the child (`Restartable.restart_in_child`).
 
 The parent's watches are left alone: the child never stops the inherited
-observer (inotify watches belong to the descriptor, which parent and child
-share, so removing them in the child would blind the parent).
+observer (inotify watches belong to the instance, which parent and child
+share, so removing them in the child would blind the parent); it only
+closes its own copies of that observer's descriptors (`close_inherited`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import weakref
 from typing import Protocol
 
-__all__ = ["Restartable", "forget", "restart_after_fork"]
+__all__ = ["Restartable", "close_inherited", "forget", "restart_after_fork"]
 
 
 class Restartable(Protocol):
@@ -50,3 +52,19 @@ def forget(reloader: Restartable) -> None:
 def _in_child() -> None:
     for reloader in list(_running):
         reloader.restart_in_child()
+
+
+def close_inherited(observer: object) -> None:
+    """Close the descriptors a parent's observer left in this child.
+
+    watchdog's inotify observer holds the inotify instance and a wake-up
+    pipe. The child's copies are closed, which leaves the parent's own
+    descriptors, and the watches on the instance, as they are (closing is
+    not removing a watch). Other observers hold no descriptor: nothing to do.
+    """
+    holder = getattr(observer, "_inotify_fd", None)
+    for name in ("_inotify_fd", "_kill_r", "_kill_w"):
+        fd = getattr(holder, name, None)
+        if isinstance(fd, int) and fd > 2:
+            with contextlib.suppress(OSError):
+                os.close(fd)

@@ -32,7 +32,7 @@ from hotreload.engine import (
 from hotreload.errors import RejectedError, UnknownModuleError
 from hotreload.events import ReloadEvent, Trigger, safe_str
 from hotreload.filters import PathFilter
-from hotreload.forking import forget, restart_after_fork
+from hotreload.forking import close_inherited, forget, restart_after_fork
 from hotreload.graph import ImportGraph, static_imports
 from hotreload.imports import Imports
 from hotreload.incremental import Changes
@@ -187,6 +187,7 @@ class Reloader:
         if self._watcher is None:
             return
         # Its threads stayed in the parent, and so do its watches: left be.
+        close_inherited(getattr(self._watcher, "_observer", None))
         self._watcher = None
         if not _held_here(self._lock):  # held by a thread that is not here
             self._lock = threading.RLock()

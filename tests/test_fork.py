@@ -157,3 +157,27 @@ def test_a_lock_held_by_another_thread_at_fork_does_not_block_the_child(
     tmp_path: Path,
 ) -> None:
     assert run(tmp_path, LOCK_HELD) == ["0"]
+
+
+FDS = (
+    PRELUDE
+    + """
+def open_fds():
+    return len(os.listdir("/proc/self/fd"))
+
+before = open_fds()
+pid = os.fork()
+if pid == 0:
+    ok = edit_and_wait(7) == ("inotify", True, 7)
+    # The new watcher's descriptors replace the inherited ones.
+    os._exit(0 if ok and open_fds() == before else 3)
+print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+print("parent", edit_and_wait(8))
+reloader.stop()
+"""
+)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc")
+def test_a_child_does_not_keep_the_parents_descriptors(tmp_path: Path) -> None:
+    assert run(tmp_path, FDS) == ["0", "parent ('inotify', True, 8)"]
