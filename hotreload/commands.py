@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Any, Final, Protocol
 
 from hotreload.errors import RejectedError, UnknownModuleError
-from hotreload.events import ReloadEvent, error_text
+from hotreload.events import ReloadEvent, error_text, safe_str
 from hotreload.reloader import LOADED, UNLOADED, is_unload
 from hotreload.timing import timeit_command
 
@@ -236,7 +236,12 @@ def _where(event: ReloadEvent) -> str:
     """``file:line`` of a failure (the file alone when no line is known)."""
     err = event.error
     filename, lineno = (str(event.path) if event.path else event.module), None
-    if isinstance(err, SyntaxError) and err.filename and err.lineno:
+    if (
+        isinstance(err, SyntaxError)
+        and isinstance(err.filename, str)
+        and isinstance(err.lineno, int)
+        and err.filename
+    ):
         filename, lineno = err.filename, err.lineno
     elif err is not None:
         frames = traceback.extract_tb(err.__traceback__)
@@ -256,7 +261,7 @@ def failure_line(event: ReloadEvent) -> str:
     if err is None:
         what = "failed"
     elif isinstance(err, SyntaxError):
-        what = f"{type(err).__name__}: {err.msg}"
+        what = f"{type(err).__name__}: {safe_str(err.msg)}"
     elif isinstance(err, RejectedError):
         what = f"missing required name(s) {', '.join(err.missing)}"
     else:
