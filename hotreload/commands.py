@@ -66,7 +66,7 @@ class ReplReloader(Protocol):
     def pending_paths(self) -> list[Path]: ...
     def imports_of(self, name: str) -> list[str]: ...
     def importers_of(self, name: str) -> list[str]: ...
-    def reload(self, target: str) -> ReloadEvent: ...
+    def reload(self, target: str, *, full: bool = False) -> ReloadEvent: ...
     def import_all(self) -> list[ReloadEvent]: ...
     def module_files(self) -> dict[str, Path]: ...
     def top_level(self) -> tuple[dict[str, Path], list[Any]]: ...
@@ -393,7 +393,12 @@ def cmd_modules(reloader: ReplReloader, args: list[str]) -> str:
 
 
 def cmd_reload(reloader: ReplReloader, args: list[str]) -> str:
-    """Reload modules now; all (the default): every one, imports first."""
+    """Reload modules now; all (the default): every one, imports first.
+
+    Only what changed runs; ``--full`` runs each whole module again.
+    """
+    full = "--full" in args
+    args = [a for a in args if a != "--full"]
     if not args or args == ["all"]:
         names = _dependency_order(reloader)
         if not names:
@@ -403,7 +408,7 @@ def cmd_reload(reloader: ReplReloader, args: list[str]) -> str:
     lines = []
     for name in names:
         try:
-            lines.append(str(reloader.reload(name)))
+            lines.append(str(reloader.reload(name, full=full)))
         except UnknownModuleError as exc:
             # The reloader says why ("not imported yet" differs from a typo).
             close = difflib.get_close_matches(name, sorted(reloader.modules), n=3)
@@ -566,7 +571,7 @@ def _all_names() -> list[str]:
 _ARGS: Final = {
     "help": "[COMMAND]",
     "timeit": "[-n N] [-r R] STATEMENT",
-    "reload": "[NAME ...|all]",
+    "reload": "[--full] [NAME ...|all]",
     "history": "[N]",
     "errors": "[NAME]",
     "deps": "NAME",
