@@ -135,7 +135,6 @@ def reload_module(
         )
     try:
         new = parse_version(source, filename)
-        new.compiled(filename)
     except Exception as exc:  # SyntaxError; ValueError (NUL bytes); RecursionError
         return _failed(exc)
     old: Version | None = None
@@ -235,8 +234,8 @@ class _Transaction(ClassMerger):
         super().__init__(module)
         self.new = new
         self.filename = filename
-        self.code = new.compiled(filename)
         self.require = require
+        self.code: types.CodeType | None = None  # the whole version, for a full run
         # Set to (live version, upstream changes, script?) to run only what
         # changed; None runs the whole new version.
         self.incremental: tuple[Version, Mapping[str, Changes], bool] | None = None
@@ -244,6 +243,14 @@ class _Transaction(ClassMerger):
     # -- the transaction ---------------------------------------------------
 
     def run(self) -> Outcome:
+        if self.incremental is None:
+            # A full run compiles the whole new version first (the before
+            # hook runs only once it has); an incremental one compiles what
+            # it runs, as it goes.
+            try:
+                self.code = self.new.compiled(self.filename)
+            except Exception as exc:  # SyntaxError, RecursionError, MemoryError
+                return _failed(exc)
         before_ran = False
         hook = self.live.get(BEFORE)
         if callable(hook):
@@ -281,6 +288,7 @@ class _Transaction(ClassMerger):
 
     def _apply(self) -> Outcome:
         live, snapshot = self.live, self.snapshot
+        assert self.code is not None
         stored = stored_globals(self.code)
         # Names the new version never binds go before it runs, so that its
         # import-time code cannot use a value only the old version defined.

@@ -256,11 +256,7 @@ class Runner:
     # -- statements ----------------------------------------------------------
 
     def _compile(self, nodes: list[ast.stmt]) -> types.CodeType:
-        module = ast.Module(body=nodes, type_ignores=[])
-        code: types.CodeType = compile(
-            module, self.filename, "exec", flags=self.new.flags, dont_inherit=True
-        )
-        return code
+        return self.new.compile_statements(nodes, self.filename)
 
     def _run_statement(self, stmt: Stmt) -> None:
         live = self.live
@@ -320,7 +316,7 @@ class Runner:
             if old.text != stmt.text:
                 self._run_def(stmt, old)
             return
-        code = self.new.codes(self.filename).get((stmt.name, stmt.line))
+        code = self.new.codes(stmt, self.filename).get((stmt.name, stmt.line))
         if code is None or code.co_freevars != func.__code__.co_freevars:
             self._run_def(stmt, old)
             return
@@ -497,6 +493,12 @@ class Runner:
         ):
             self._run_class(stmt, None)
             return
+        if (
+            old.text == stmt.text
+            and old.line == stmt.line
+            and not stmt.class_reads & (self.changes.rebound | self.changes.rebuilt)
+        ):
+            return  # unchanged, where it was, reading nothing that changed
         try:
             steps: list[Any] | None = self._method_plan(stmt, old, cls)
         except _RunClass:
@@ -517,7 +519,7 @@ class Runner:
         if stmt.class_reads & (changes.rebound | changes.rebuilt):
             raise _RunClass
         plain = frameworks.takes_plain_methods(type(cls))
-        codes = self.new.codes(self.filename)
+        codes = self.new.codes(stmt, self.filename)
         steps: list[Any] = []
         by_name: dict[str, tuple[list[Method], list[Method]]] = {}
         for side, methods in ((0, old.methods), (1, stmt.methods)):

@@ -12,7 +12,9 @@ from __future__ import annotations
 import __future__
 
 import ast
+import copy
 import hashlib
+import importlib.util
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -40,7 +42,7 @@ _DEFS: Final = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SCOPES: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Method:
     """A ``def`` directly in a class body."""
 
@@ -105,7 +107,10 @@ class Version:
     flags: int  # the ``from __future__`` compiler flags in force
     annotations_deferred: bool
     code: CodeType | None = None
-    _codes: dict[tuple[str, int], CodeType] | None = field(default=None, repr=False)
+    _codes: dict[int, dict[tuple[str, int], CodeType]] = field(
+        default_factory=dict, repr=False
+    )
+    _context: list[ast.stmt] | None = field(default=None, repr=False)
 
     @property
     def opaque(self) -> bool:
@@ -118,20 +123,67 @@ class Version:
             self.code = compile(
                 self.tree, filename, "exec", flags=self.flags, dont_inherit=True
             )
-            self._codes = None
         return self.code
 
-    def codes(self, filename: str) -> dict[tuple[str, int], CodeType]:
-        """Every function and class-body code object, by qualname and line."""
-        if self._codes is None:
-            self._codes = code_index(self.compiled(filename))
-        return self._codes
+    def compile_statements(self, nodes: list[ast.stmt], filename: str) -> CodeType:
+        """Compile some statements of this version as the whole module would.
+
+        The compiler makes ``m.f()`` different bytecode when ``m`` is bound
+        by an import anywhere in the module; the version's imports are put
+        before the statements in a branch that never runs, so that the code
+        is the same as in the whole module's, and compares equal to it.
+        """
+        module = ast.Module(body=[*self._import_context(), *nodes], type_ignores=[])
+        code: CodeType = compile(
+            module, filename, "exec", flags=self.flags, dont_inherit=True
+        )
+        return code
+
+    def _import_context(self) -> list[ast.stmt]:
+        if self._context is None:
+            imports: list[ast.stmt] = [
+                node
+                for top in self.tree.body
+                for node in _module_scope(top)
+                if isinstance(node, ast.Import | ast.ImportFrom)
+                and getattr(node, "module", None) != "__future__"
+            ]
+            self._context = []
+            if imports:
+                never = ast.If(test=ast.Constant(False), body=imports, orelse=[])
+                ast.copy_location(never, imports[0])
+                self._context = [ast.fix_missing_locations(never)]
+        return self._context
+
+    def codes(self, stmt: Stmt, filename: str) -> dict[tuple[str, int], CodeType]:
+        """The function and class-body code objects of one statement.
+
+        By qualname and first line; compiled on its own, as only the
+        statements an edit touched need their code.
+        """
+        found = self._codes.get(stmt.index)
+        if found is None or _filename(found) != filename:
+            code = self.compile_statements([stmt.node], filename)
+            found = self._codes[stmt.index] = code_index(code)
+        return found
 
     def binds(self) -> set[str]:
         names: set[str] = set()
         for stmt in self.statements:
             names |= stmt.binds
         return names
+
+
+def _module_scope(node: ast.AST) -> Iterator[ast.AST]:
+    """``node`` and what it holds, but not the bodies of functions and classes."""
+    yield node
+    if not isinstance(node, _SCOPES):
+        for child in ast.iter_child_nodes(node):
+            yield from _module_scope(child)
+
+
+def _filename(codes: dict[tuple[str, int], CodeType]) -> str | None:
+    return next((c.co_filename for c in codes.values()), None)
 
 
 def code_index(code: CodeType) -> dict[tuple[str, int], CodeType]:
@@ -169,12 +221,15 @@ def parse_version(source: bytes, filename: str) -> Version:
             return found
     try:
         tree = ast.parse(source, filename)
-        flags, deferred = _future_flags(tree)
+        flags, deferred = _future_flags(tree, filename)
+        lines = importlib.util.decode_source(source).split("\n")
         version: Version | Exception = Version(
             source=source,
             digest=digest,
             tree=tree,
-            statements=[_summarise(i, n, deferred) for i, n in enumerate(tree.body)],
+            statements=[
+                _summary(i, node, deferred, lines) for i, node in enumerate(tree.body)
+            ],
             flags=flags,
             annotations_deferred=deferred,
         )
@@ -190,20 +245,80 @@ def parse_version(source: bytes, filename: str) -> Version:
     return version
 
 
-def _future_flags(tree: ast.Module) -> tuple[int, bool]:
+def _future_flags(tree: ast.Module, filename: str) -> tuple[int, bool]:
+    """The ``from __future__`` flags of a module, checked as the compiler would.
+
+    Statements are compiled one by one, and only the compiler of a whole
+    module knows that a future import must come first: it is checked here.
+    """
     flags = 0
     deferred = False
-    for node in tree.body:
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-            continue  # the docstring may come first
-        if not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
-            break
+    leading = True
+    for n, node in enumerate(tree.body):
+        docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
+        if not future:
+            leading = leading and docstring and n == 0
+            continue
+        if not leading:
+            raise SyntaxError(
+                "from __future__ imports must occur at the beginning of the file",
+                (filename, node.lineno, node.col_offset + 1, None),
+            )
+        assert isinstance(node, ast.ImportFrom)
         for alias in node.names:
             feature = getattr(__future__, alias.name, None)
             if isinstance(feature, __future__._Feature):
                 flags |= feature.compiler_flag
             deferred = deferred or alias.name == "annotations"
     return flags, deferred
+
+
+# Summaries of statements by their source text: an edit re-analyses only
+# the statements it touched (``ast.dump`` of a large module costs more than
+# parsing it).
+_SUMMARY_CACHE_SIZE: Final = 8192
+_summaries: OrderedDict[tuple[str, int, int, bool], Stmt] = OrderedDict()
+
+
+def _summary(index: int, node: ast.stmt, deferred: bool, lines: list[str]) -> Stmt:
+    """`_summarise`, reusing the analysis of the same text seen before."""
+    first = node.lineno
+    if isinstance(node, (*_DEFS, ast.ClassDef)):
+        first = _first_line(node)
+    end = node.end_lineno or node.lineno
+    text = "\n".join(lines[first - 1 : end])
+    key = (text, node.col_offset, node.end_col_offset or 0, deferred)
+    with _cache_lock:
+        seen = _summaries.get(key)
+        if seen is not None:
+            _summaries.move_to_end(key)
+    if seen is None:
+        stmt = _summarise(index, node, deferred)
+        with _cache_lock:
+            _summaries[key] = stmt
+            while len(_summaries) > _SUMMARY_CACHE_SIZE:
+                _summaries.popitem(last=False)
+        return stmt
+    return _moved(seen, index, node)
+
+
+def _moved(seen: Stmt, index: int, node: ast.stmt) -> Stmt:
+    """The summary ``seen`` of the same text, for ``node`` where it is now."""
+    stmt = copy.copy(seen)
+    stmt.index, stmt.node = index, node
+    if isinstance(node, _DEFS):
+        stmt.line = _first_line(node)
+    elif isinstance(node, ast.ClassDef):
+        stmt.line = _first_line(node)
+        defs = [item for item in node.body if isinstance(item, _DEFS)]
+        methods = []
+        for method, item in zip(seen.methods, defs, strict=True):
+            moved = copy.copy(method)
+            moved.node, moved.line = item, _first_line(item)
+            methods.append(moved)
+        stmt.methods = tuple(methods)
+    return stmt
 
 
 def _dump(node: ast.AST | Sequence[ast.AST] | None) -> str:
