@@ -1,0 +1,98 @@
+"""``python -m fuzz --seed S --sequences N``: the differential reload fuzzer.
+
+Runs N random edit sequences of two modules (sequence k uses the seed
+``S * 1_000_000 + k``), each live under a ``Reloader`` and, version by
+version, in fresh interpreters; prints one table of counts per kind and,
+for each distinct failure signature, the smallest reproducer found. Exit
+status 1 when any divergence is unexplained.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from fuzz.gen import generate
+from fuzz.judge import UNEXPLAINED, Finding
+from fuzz.minimize import family, minimize
+from fuzz.report import reproducer, table
+from fuzz.run import run_program
+
+__all__ = ["main", "run_seed"]
+
+
+def run_seed(seed: int) -> tuple[int, list[Finding]]:
+    """Generate and run the sequence of ``seed``."""
+    prog, plan = generate(seed)
+    return seed, run_program(prog, plan)
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m fuzz", description=__doc__)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sequences", type=int, default=100)
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument(
+        "--minimize",
+        type=int,
+        default=20,
+        metavar="K",
+        help="shrink the first K failure signatures (0: show them as found)",
+    )
+    parser.add_argument("--json", type=Path, help="also write the results there")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    started = time.perf_counter()
+    seeds = [args.seed * 1_000_000 + k for k in range(args.sequences)]
+    if args.jobs > 1:
+        with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+            results = pool.map(run_seed, seeds, chunksize=4)
+    else:
+        results = [run_seed(s) for s in seeds]
+    counts: Counter[str] = Counter()
+    first: dict[str, tuple[int, Finding]] = {}
+    per_sig: Counter[str] = Counter()
+    failing = 0
+    for seed, findings in results:
+        counts.update(f.kind for f in findings)
+        failing += any(f.kind in UNEXPLAINED for f in findings)
+        sigs = {family(f.signature): f for f in findings if f.kind in UNEXPLAINED}
+        for sig, f in sigs.items():
+            per_sig[sig] += 1
+            first.setdefault(sig, (seed, f))
+    elapsed = time.perf_counter() - started
+    print(table(counts, len(seeds), failing, len(per_sig), elapsed))
+    summary: dict[str, Any] = {
+        "counts": dict(counts),
+        "sequences": len(seeds),
+        "failing": failing,
+        "seconds": round(elapsed, 1),
+        "signatures": {},
+    }
+    for n, (sig, hits) in enumerate(per_sig.most_common()):
+        seed, finding = first[sig]
+        prog, _ = generate(seed)
+        if n >= args.minimize:
+            text = f"== {sig}  (seed {seed}; not shrunk)"
+        else:
+            shrunk = minimize(prog, finding.signature)
+            text = reproducer(*(shrunk or (prog, finding)), seed)
+        print(f"\n[{hits} sequence(s)] {text}")
+        summary["signatures"][sig] = {"count": hits, "seed": seed, "reproducer": text}
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=1))
+    return 1 if failing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,151 @@
+"""Compare the live run with the fresh ones and classify each divergence.
+
+Kinds, in the order the table shows them:
+
+- ``stale``: a held reference (or a reference a module kept at import, such
+  as a callback list) gives another value than the fresh interpreter, and
+  no warning since it was taken names its component;
+- ``attr``: a module attribute gives another value (never allowed);
+- ``alias``: a ``from m import NAME`` binding in a tracked namespace does;
+- ``failed``: a reload reported ``ok=False`` for a version that a fresh
+  interpreter imports;
+- ``crash``: ``Reloader.reload`` raised, the live process died or hung, or
+  a failed reload's traceback ends inside hotreload;
+- ``explained``: a stale reference that a warning of the event names
+  (allowed: DESIGN item 4);
+- ``harness``: the fuzzer's own fault (a version that does not import
+  fresh, a divergence before any edit); must stay 0.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from fuzz.gen import KINDS, Probe, Program
+
+__all__ = ["KINDS_ORDER", "UNEXPLAINED", "Finding", "judge", "normalize"]
+
+KINDS_ORDER = ("stale", "attr", "alias", "failed", "crash", "explained", "harness")
+UNEXPLAINED = ("stale", "attr", "alias", "failed", "crash", "harness")
+
+
+@dataclass
+class Finding:
+    """One divergence (or failure) of one run."""
+
+    kind: str
+    step: int
+    signature: str
+    probe: Probe | None = None
+    expected: str = ""
+    got: str = ""
+    detail: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def normalize(text: str) -> str:
+    """Drop the numbers that name components (``a.f3`` -> ``a.fN``)."""
+    return re.sub(r"(?<=[A-Za-z_])\d+", "N", text)
+
+
+def _changed(prog: Program, pos: int, start: int, end: int) -> str:
+    """Which parameters of component ``pos`` (and its dependency) changed."""
+    out: list[str] = []
+    comp = prog.comps[pos]
+    for label, p in (("", pos), ("dep.", comp.dep)):
+        if p is None:
+            continue
+        before, after = prog.versions[start][p], prog.versions[end][p]
+        if before[0] != after[0]:
+            out.append(f"{label}present")
+        out += [f"{label}{k}" for k in sorted(after[1]) if after[1][k] != before[1][k]]
+    return ",".join(out) or "-"
+
+
+def _names(prog: Program, pos: int) -> tuple[str, ...]:
+    comp = prog.comps[pos]
+    dep = prog.dep(0, pos)
+    names = KINDS[comp.kind].names(comp.index, dep)
+    if comp.dep is not None:
+        d = prog.comps[comp.dep]
+        names += KINDS[d.kind].names(d.index, prog.dep(0, comp.dep))
+    return names
+
+
+def _explains(warning: str, names: tuple[str, ...]) -> bool:
+    if "instance(s) keep their old class" in warning:
+        return True
+    return any(re.search(rf"(?<![\w.]){re.escape(n)}\b", warning) for n in names)
+
+
+def _failure(step: int, rec: dict[str, Any]) -> Finding | None:
+    if "crash" in rec:
+        last = rec["crash"].strip().splitlines()[-1]
+        return Finding("crash", step, f"crash:raised:{normalize(last)}", detail=rec["crash"])
+    for ev in rec["events"]:
+        if not ev["ok"]:
+            kind = "crash" if ev["internal"] else "failed"
+            error = normalize(str(ev["error"]).splitlines()[0][:120])
+            text = f"{ev['module']} ({ev['trigger']}): {ev['error']}\n{ev['traceback']}"
+            return Finding(kind, step, f"{kind}:{error}", detail=text)
+    return None
+
+
+def judge(
+    prog: Program,
+    probes: list[list[Probe]],
+    live: dict[str, Any],
+    fresh: list[dict[str, Any]],
+) -> list[Finding]:
+    """Every divergence of one run, each (reference, probe) counted once."""
+    if not live["ok"]:
+        return [Finding("crash", 0, "crash:live process", detail=live["error"])]
+    value = live["value"]
+    if "import" in value:
+        return [Finding("harness", 0, "harness:first import", detail=value["import"])]
+    steps = value["steps"]
+    out: list[Finding] = []
+    seen: set[str] = set()
+    warnings: list[list[str]] = []
+    for v, rec in enumerate(steps):
+        warnings.append([w for ev in rec["events"] for w in ev["warnings"]])
+        if not fresh[v]["ok"]:
+            out.append(Finding("harness", v, "harness:fresh", detail=fresh[v]["error"]))
+            break
+        failure = _failure(v, rec)
+        if failure is not None:
+            out.append(failure)
+            break
+        expected = fresh[v]["value"]
+        for p in probes[v]:
+            got = rec["results"].get(p.pid)
+            if got is None or got == expected[p.pid] or p.pid in seen:
+                continue
+            seen.add(p.pid)
+            out.append(_classify(prog, p, v, expected[p.pid], got, warnings))
+    return out
+
+
+def _classify(
+    prog: Program, p: Probe, v: int, expected: str, got: str, warnings: list[list[str]]
+) -> Finding:
+    comp = prog.comps[p.pos]
+    since = p.since if p.target == "held" else 0
+    noted = [w for ws in warnings[since + 1 :] for w in ws]
+    names = _names(prog, p.pos)
+    if v == 0:
+        kind = "harness"
+    elif p.target == "alias":
+        kind = "alias"
+    elif p.target == "attr" and not p.holds:
+        kind = "attr"
+    elif any(_explains(w, names) for w in noted):
+        kind = "explained"
+    else:
+        kind = "stale"
+    what = f"{comp.kind}.{p.key}"
+    edit = _changed(prog, p.pos, since if p.target == "held" else v - 1, v)
+    sig = f"{kind}:{what}:{p.target}:{normalize(p.expr)}:{edit}"
+    return Finding(kind, v, sig, p, expected, got, warnings=noted)
