@@ -20,8 +20,8 @@ class Cls(Kind):
         "ke": (1, 9),
         "kd": (2, 5),
     }
-    edits = ("k", "ks", "kp", "ki", "ck", "ke", "kd")
-    flags = ("extra", "sub", "dflt")
+    edits: tuple[str, ...] = ("k", "ks", "kp", "ki", "ck", "ke", "kd")
+    flags: tuple[str, ...] = ("extra", "sub", "dflt")
 
     def render(self, m: str, i: int, p: Params, dep: Dep | None) -> str:
         out = (
@@ -65,11 +65,17 @@ class Cls(Kind):
         ]
         if p["sub"]:
             d = f"{m}.D{i}"
-            probes = ("H.m(1)", "H.p", "H.c(1)", f"isinstance(H, {c})", f"type(H) is {d}")
+            probes = (
+                "H.m(1)",
+                "H.p",
+                "H.c(1)",
+                f"isinstance(H, {c})",
+                f"type(H) is {d}",
+            )
             out.append(Subject("sub", f"{d}(2)", probes))
         if p["dflt"]:
-            probes = ("H.m(1)", "H.p", f"isinstance(H, {c})", f"type(H) is {c}")
-            out.append(Subject("dflt", f"{m}.DEFAULT{i}", probes, alias=f"DEFAULT{i}"))
+            dflt = ("H.m(1)", "H.p", f"isinstance(H, {c})", f"type(H) is {c}")
+            out.append(Subject("dflt", f"{m}.DEFAULT{i}", dflt, alias=f"DEFAULT{i}"))
             out.append(Subject("bm", f"{m}.BM{i}", ("H(7)",), holds=True))
         return out
 
@@ -81,9 +87,11 @@ class DataCls(Kind):
     """A dataclass (frozen, slots, both), gaining and losing a field."""
 
     name = "dataclass"
+    # A field's default is fixed: instances made earlier keep their values,
+    # so a changed default would be a difference no reload should hide.
     ranges = {"k": (1, 9), "yd": (1, 9)}
-    edits = ("k", "yd")
-    flags = ("frozen", "slots", "y", "dflt")
+    edits: tuple[str, ...] = ("k",)
+    flags: tuple[str, ...] = ("frozen", "slots", "y", "dflt")
 
     def render(self, m: str, i: int, p: Params, dep: Dep | None) -> str:
         args = [f"{n}=True" for n in ("frozen", "slots") if p[n]]
@@ -121,8 +129,8 @@ class EnumCls(Kind):
 
     name = "enum"
     ranges = {"vr": (1, 9), "vg": (10, 19), "vb": (20, 29), "k": (1, 9)}
-    edits = ("vr", "vg", "vb", "k", "k")
-    flags = ("g", "bl")
+    edits: tuple[str, ...] = ("vr", "vg", "vb", "k", "k")
+    flags: tuple[str, ...] = ("g", "bl")
 
     def render(self, m: str, i: int, p: Params, dep: Dep | None) -> str:
         out = f"class Color{i}(enum.Enum):\n    RED = {p['vr']}\n"
@@ -130,7 +138,9 @@ class EnumCls(Kind):
             out += f"    GREEN = {p['vg']}\n"
         if p["bl"]:
             out += f"    BLUE = {p['vb']}\n"
-        return out + f"\n    def describe(self):\n        return self.value * {p['k']}\n"
+        return (
+            out + f"\n    def describe(self):\n        return self.value * {p['k']}\n"
+        )
 
     def subjects(self, m: str, i: int, p: Params, dep: Dep | None) -> list[Subject]:
         c = f"{m}.Color{i}"
@@ -146,8 +156,8 @@ class EnumCls(Kind):
                     f"isinstance(H, {c})",
                 )
                 out.append(Subject(member.lower(), f"{c}.{member}", probes))
-        probes = ("[x.name for x in H]", f"H({p['vr']}).name", f"H.RED is {c}.RED")
-        out.append(Subject("cls", c, probes, alias=f"Color{i}"))
+        whole = ("[x.name for x in H]", f"H({p['vr']}).name", f"H.RED is {c}.RED")
+        out.append(Subject("cls", c, whole, alias=f"Color{i}"))
         return out
 
     def names(self, i: int, dep: Dep | None) -> tuple[str, ...]:
@@ -159,8 +169,8 @@ class NTuple(Kind):
 
     name = "namedtuple"
     ranges = {"k": (1, 9), "yd": (1, 9)}
-    edits = ("k", "k", "yd")
-    flags = ("y",)
+    edits: tuple[str, ...] = ("k",)
+    flags: tuple[str, ...] = ("y",)
 
     def render(self, m: str, i: int, p: Params, dep: Dep | None) -> str:
         field = f"    y: int = {p['yd']}\n" if p["y"] else ""
@@ -185,7 +195,7 @@ class NTCall(Kind):
     """A ``collections.namedtuple(...)`` class made by a call."""
 
     name = "ntcall"
-    flags = ("z",)
+    flags: tuple[str, ...] = ("z",)
 
     def render(self, m: str, i: int, p: Params, dep: Dep | None) -> str:
         fields = '["x", "y", "z"], defaults=[0]' if p["z"] else '["x", "y"]'

@@ -28,7 +28,7 @@ def _dep(dep: Dep | None) -> Dep:
 class _Cross(Kind):
     cross = True
     ranges = {"via": (0, 1), "k": (1, 9)}
-    edits = ("k",)
+    edits: tuple[str, ...] = ("k",)
     target = ""  # the name in ``a``, formatted with the dependency's index
 
     def imports(self, i: int, p: Params, dep: Dep | None) -> tuple[str, ...]:
@@ -42,7 +42,7 @@ class XDeco(_Cross):
     """Functions of ``b`` decorated by a decorator of ``a``."""
 
     name = "xdeco"
-    deps = ("deco",)
+    deps: tuple[str, ...] = ("deco",)
     target = "deco{j}"
 
     def render(self, m: str, i: int, p: Params, dep: Dep | None) -> str:
@@ -70,7 +70,7 @@ class XSub(_Cross):
     """A subclass in ``b`` of a class of ``a``, calling ``super()``."""
 
     name = "xsub"
-    deps = ("class",)
+    deps: tuple[str, ...] = ("class",)
     target = "C{j}"
 
     def render(self, m: str, i: int, p: Params, dep: Dep | None) -> str:
@@ -96,8 +96,11 @@ class XInstance(_Cross):
     """An instance of a class of ``a`` made when ``b`` is imported."""
 
     name = "xinstance"
-    deps = ("class", "dataclass")
+    deps: tuple[str, ...] = ("class", "dataclass")
     target = "{cls}{j}"
+    edits: tuple[
+        str, ...
+    ] = ()  # its argument is fixed: a held instance keeps its state
 
     def _cls(self, dep: Dep) -> str:
         return ("C" if dep.kind == "class" else "DC") + str(dep.index)
@@ -123,7 +126,7 @@ class XFunc(_Cross):
     """A function of ``b`` calling a function of ``a`` both ways."""
 
     name = "xfunc"
-    deps = ("func",)
+    deps: tuple[str, ...] = ("func",)
     target = "f{j}"
     ranges = {"via": (1, 1), "k": (1, 9)}
 
@@ -142,8 +145,9 @@ class XPartial(_Cross):
     """A ``functools.partial`` of a function of ``a`` made at import of ``b``."""
 
     name = "xpartial"
-    deps = ("func", "deco")
+    deps: tuple[str, ...] = ("func", "deco")
     target = "{fn}{j}"
+    edits: tuple[str, ...] = ()  # its argument is fixed: a held partial keeps it
 
     def _fn(self, dep: Dep) -> str:
         return ("f" if dep.kind == "func" else "g") + str(dep.index)
@@ -166,7 +170,7 @@ class XValue(_Cross):
     """A value of ``b`` computed at import from constants of ``a``."""
 
     name = "xvalue"
-    deps = ("const",)
+    deps: tuple[str, ...] = ("const",)
     target = "CONST{j}"
     ranges = {"via": (1, 1), "k": (1, 9)}
 
@@ -185,9 +189,18 @@ class XAlias(_Cross):
     """``from a import NAME`` in ``b``, used as ``b.NAME``."""
 
     name = "xalias"
-    deps = ("func", "lambda", "closure", "const", "class", "dataclass", "enum", "deco")
+    deps: tuple[str, ...] = (
+        "func",
+        "lambda",
+        "closure",
+        "const",
+        "class",
+        "dataclass",
+        "enum",
+        "deco",
+    )
     ranges = {"via": (1, 1), "k": (0, 0)}
-    edits = ()
+    edits: tuple[str, ...] = ()
     _names = {
         "func": "f{j}",
         "lambda": "lam{j}",

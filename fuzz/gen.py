@@ -17,8 +17,18 @@ from dataclasses import dataclass, field
 
 from fuzz.classes import Cls, DataCls, EnumCls, NTCall, NTuple
 from fuzz.cross import XAlias, XDeco, XFunc, XInstance, XPartial, XSub, XValue
-from fuzz.kinds import Closure, Const, Deco, Dep, Func, Hooks, Kind, Lambda, Params
-from fuzz.kinds import Subject
+from fuzz.kinds import (
+    Closure,
+    Const,
+    Deco,
+    Dep,
+    Func,
+    Hooks,
+    Kind,
+    Lambda,
+    Params,
+    Subject,
+)
 
 __all__ = [
     "HEADER",

@@ -83,7 +83,9 @@ def _explains(warning: str, names: tuple[str, ...]) -> bool:
 def _failure(step: int, rec: dict[str, Any]) -> Finding | None:
     if "crash" in rec:
         last = rec["crash"].strip().splitlines()[-1]
-        return Finding("crash", step, f"crash:raised:{normalize(last)}", detail=rec["crash"])
+        return Finding(
+            "crash", step, f"crash:raised:{normalize(last)}", detail=rec["crash"]
+        )
     for ev in rec["events"]:
         if not ev["ok"]:
             kind = "crash" if ev["internal"] else "failed"

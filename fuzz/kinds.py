@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-__all__ = ["KINDS", "Dep", "Kind", "Params", "Subject"]
+__all__ = ["Dep", "Kind", "Params", "Subject"]
 
 Params = dict[str, int]
 

@@ -125,7 +125,9 @@ def _fresh(prog: Program, v: int, items: list[tuple[str, str, str]]) -> dict[str
                     made[hexpr] = _Failed(exc)
             held = made[hexpr]
             out[pid] = (
-                f"!{held.name}" if isinstance(held, _Failed) else evaluate(env, held, expr)
+                f"!{held.name}"
+                if isinstance(held, _Failed)
+                else evaluate(env, held, expr)
             )
         return out
     finally:
@@ -212,9 +214,15 @@ def _live(prog: Program, plan: Plan, probes: list[list[Probe]]) -> dict[str, Any
                 except Exception as exc:
                     obj = _Failed(exc)
             else:
-                obj = ns.get(p.ref, _Failed(NameError())) if p.target == "alias" else held[p.ref]
+                obj = (
+                    ns.get(p.ref, _Failed(NameError()))
+                    if p.target == "alias"
+                    else held[p.ref]
+                )
             rec["results"][p.pid] = (
-                f"!{obj.name}" if isinstance(obj, _Failed) else evaluate(env, obj, p.expr)
+                f"!{obj.name}"
+                if isinstance(obj, _Failed)
+                else evaluate(env, obj, p.expr)
             )
     return {"steps": steps}
 
