@@ -13,6 +13,7 @@ code in the old function objects, and the old objects go back in place.
 from __future__ import annotations
 
 import abc
+import ast
 import builtins
 import contextlib
 import enum
@@ -24,6 +25,7 @@ import sys
 import threading
 import traceback
 import types
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ from typing import Any, Final
 
 from hotreload.bytecode import stored_globals
 from hotreload.errors import RejectedError
+from hotreload.incremental import Changes, Runner
 from hotreload.patching import (
     LAYOUT_KEYS,
     MISSING,
@@ -46,15 +49,18 @@ from hotreload.patching import (
     same_code,
     slot_names,
 )
+from hotreload.plan import Version, parse_version
 
 __all__ = [
     "AFTER",
     "BEFORE",
     "ENABLED",
+    "FULL",
     "KEEP",
     "Outcome",
     "format_user_traceback",
     "is_interrupt",
+    "record_source",
     "reload_module",
 ]
 
@@ -62,6 +68,7 @@ KEEP: Final = "__hotreload_keep__"
 BEFORE: Final = "__hotreload_before__"
 AFTER: Final = "__hotreload_after__"
 ENABLED: Final = "__hotreload__"
+FULL: Final = "__hotreload_full__"
 
 # Set up by the import system; a reload never removes or replaces them.
 _IMPORT_DUNDERS: Final = frozenset(
@@ -98,8 +105,24 @@ class Outcome:
     replaced: dict[str, tuple[object, object]] = field(default_factory=dict)
     error: BaseException | None = None
     traceback: str | None = None
-    # False when the new version never ran (opted out, or did not compile).
-    ran: bool = True
+    # Top-level statements that ran (item 12); 0 when nothing ran.
+    ran: int = 0
+    # Whether the whole module ran (else only what changed, item 12).
+    full: bool = False
+    # Names bound by the statements that ran, and what changed for readers.
+    bound: set[str] = field(default_factory=set)
+    changes: Changes = field(default_factory=Changes)
+
+
+# The source each module runs now, for comparing with its next version.
+_sources: weakref.WeakKeyDictionary[types.ModuleType, bytes] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def record_source(module: types.ModuleType, source: bytes) -> None:
+    """Note the bytes ``module`` ran at its first import."""
+    _sources[module] = source
 
 
 def reload_module(
@@ -108,14 +131,22 @@ def reload_module(
     filename: str,
     *,
     require: tuple[str, ...] = (),
+    full: bool = False,
+    upstream: Mapping[str, Changes] | None = None,
+    script: bool = False,
 ) -> Outcome:
-    """Run ``source`` as the new version of ``module`` and patch it in place.
+    """Bring ``module`` to ``source``, running only what changed, in place.
 
     Args:
         module: the live module (it stays ``sys.modules[name]``).
         source: the new file content, undecoded (PEP 263 cookies apply).
         filename: the path tracebacks point at.
         require: names the new version must define, or it is rejected.
+        full: run the whole new version, not only what changed.
+        upstream: what changed in modules reloaded before this one (a
+            cascade runs again the statements that read it).
+        script: ``module`` is the ``__main__`` of ``hotreload run``: its
+            definitions follow, its other statements never run again.
 
     Returns:
         The outcome; on failure the module is exactly as it was.
@@ -125,15 +156,45 @@ def reload_module(
         return Outcome(
             ok=True,
             warnings=[f"{module.__name__} sets {ENABLED} = False; reload skipped"],
-            ran=False,
         )
     try:
-        code = compile(source, filename, "exec", dont_inherit=True)
+        new = parse_version(source, filename)
+        new.compiled(filename)
     except Exception as exc:  # SyntaxError; ValueError (NUL bytes); RecursionError
-        outcome = _failed(exc)
-        outcome.ran = False
-        return outcome
-    return _Transaction(module, code, require).run()
+        return _failed(exc)
+    old: Version | None = None
+    previous = _sources.get(module)
+    if previous is not None and not full:
+        try:
+            old = parse_version(previous, filename)
+        except Exception:
+            old = None  # the live bytes no longer parse here: run it all
+    if script and old is None:
+        return _failed(
+            RuntimeError(f"{filename}: the running version of the script is unknown")
+        )
+    txn = _Transaction(module, new, filename, require)
+    if old is not None and (script or not _needs_full(live, old, new)):
+        txn.incremental = (old, upstream or {}, script)
+    outcome = txn.run()
+    if outcome.ok:
+        _sources[module] = source
+    return outcome
+
+
+def _needs_full(live: Mapping[str, Any], old: Version, new: Version) -> bool:
+    """Whether only a full run can bring ``new`` in (DESIGN item 12)."""
+    if callable(live.get(BEFORE)) or live.get(FULL) is True:
+        return True
+    if old.opaque or new.opaque:
+        return True
+    for stmt in new.statements:
+        if FULL in stmt.binds and isinstance(stmt.node, ast.Assign):
+            value = stmt.node.value
+            if isinstance(value, ast.Constant) and value.value is True:
+                return True
+    old_stars = sorted(s.text for s in old.statements if s.star)
+    return old_stars != sorted(s.text for s in new.statements if s.star)
 
 
 def is_interrupt(exc: BaseException) -> bool:
@@ -189,13 +250,22 @@ class _Transaction:
     """One reload attempt: run, check, patch; or roll back completely."""
 
     def __init__(
-        self, module: types.ModuleType, code: types.CodeType, require: tuple[str, ...]
+        self,
+        module: types.ModuleType,
+        new: Version,
+        filename: str,
+        require: tuple[str, ...],
     ) -> None:
         self.module = module
         self.name = module.__name__
         self.live = module.__dict__
-        self.code = code
+        self.new = new
+        self.filename = filename
+        self.code = new.compiled(filename)
         self.require = require
+        # Set to (live version, upstream changes, script?) to run only what
+        # changed; None runs the whole new version.
+        self.incremental: tuple[Version, Mapping[str, Changes], bool] | None = None
         self.snapshot: dict[str, Any] = {}
         self.undo: list[Callable[[], None]] = []
         # id(new object) -> the object kept in its place (old, patched).
@@ -223,7 +293,10 @@ class _Transaction:
             before_ran = True
         self.snapshot = dict(self.live)
         try:
-            outcome = self._apply()
+            if self.incremental is not None:
+                outcome = self._apply_incremental(*self.incremental)
+            else:
+                outcome = self._apply()
         except BaseException as exc:
             self._rollback()
             warnings = []
@@ -260,12 +333,104 @@ class _Transaction:
             raise RejectedError(self.name, missing)
         self._keep_state()
         outcome = self._patch()
+        outcome.full = True
+        outcome.ran = len(self.new.statements)
+        outcome.bound = set(stored)
+        outcome.changes = Changes(
+            rebound=set(outcome.replaced),
+            patched={n.partition(".")[0] for n in outcome.updated} & set(live),
+        )
         after = live.get(AFTER)
         if callable(after):
             after(types.MappingProxyType(snapshot))
         if self.migrations:
             self._migrate_instances()
         return outcome
+
+    def _apply_incremental(
+        self, old: Version, upstream: Mapping[str, Changes], script: bool
+    ) -> Outcome:
+        live, snapshot = self.live, self.snapshot
+        runner = Runner(self, old, self.new, self.filename, upstream, script=script)
+        runner.run()
+        missing = [n for n in self.require if n not in live]
+        if missing:
+            raise RejectedError(self.name, missing)
+        outcome = Outcome(ok=True, ran=runner.ran, bound=runner.bound)
+        outcome.changes = runner.changes
+        for key, value in live.items():
+            if key in _IMPORT_DUNDERS:
+                continue
+            previous = snapshot.get(key, MISSING)
+            if previous is MISSING:
+                outcome.added.append(key)
+            elif previous is not value:
+                outcome.replaced[key] = (previous, value)
+                if changed(previous, value) and not _is_dunder(key):
+                    self.updated.append(key)
+        outcome.added += runner.added
+        outcome.removed = runner.removed
+        position = {key: n for n, key in enumerate(live)}
+        outcome.updated = sorted(
+            dict.fromkeys(self.updated),
+            key=lambda name: position.get(name.partition(".")[0], len(position)),
+        )
+        self._replacement_warnings()
+        outcome.warnings = self.warnings
+        after = live.get(AFTER)
+        if callable(after) and (runner.ran or runner.changes):
+            after(types.MappingProxyType(snapshot))
+        if self.migrations:
+            self._migrate_instances()
+        return outcome
+
+    # -- services for the incremental runner -------------------------------
+
+    def keep_names(self) -> frozenset[str]:
+        """The names ``__hotreload_keep__`` lists (item 6)."""
+        keep = self.live.get(KEEP, ())
+        if isinstance(keep, str):
+            keep = (keep,)
+        try:
+            return frozenset(k for k in keep if isinstance(k, str))
+        except TypeError:
+            return frozenset()
+
+    def absolute(self, module: str, level: int) -> str:
+        """The absolute name of a module imported with ``level`` dots."""
+        if level == 0:
+            return module
+        package = self.live.get("__package__") or ""
+        base = str(package).rsplit(".", level - 1)[0]
+        return f"{base}.{module}" if module else base
+
+    def removable(self, name: str) -> bool:
+        """Whether a name the new version no longer binds may leave the module."""
+        if name in _IMPORT_DUNDERS:
+            return False
+        return not self._is_submodule(name, self.live.get(name))
+
+    def class_hook(self) -> contextlib.AbstractContextManager[None]:
+        """Route class statements run now to this transaction (kept classes)."""
+        return _class_hook(self)
+
+    def class_patched(self, cls: type) -> None:
+        """After methods of ``cls`` changed: what ABCs compute from them."""
+        _recount_abstracts(cls)
+
+    def set_class_attr(self, cls: type, name: str, value: object) -> None:
+        """Set a class attribute, with its undo."""
+        before = vars(cls).get(name, MISSING)
+        self.undo.append(lambda: _put_back(cls, name, before))
+        setattr(cls, name, value)
+        _recount_abstracts(cls)
+
+    def del_class_attr(self, cls: type, name: str) -> None:
+        """Remove a class attribute, with its undo."""
+        before = vars(cls).get(name, MISSING)
+        self.undo.append(lambda: _put_back(cls, name, before))
+        delattr(cls, name)
+        _recount_abstracts(cls)
 
     def _is_submodule(self, key: str, value: object) -> bool:
         """Whether ``key`` is a package's attribute for its loaded submodule."""
@@ -723,6 +888,14 @@ class _Transaction:
             self.warnings.append(
                 f"{stuck} instance(s) keep their old class: its layout changed"
             )
+
+
+def _put_back(cls: type, name: str, value: object) -> None:
+    if value is MISSING:
+        if name in vars(cls):
+            delattr(cls, name)
+    else:
+        setattr(cls, name, value)
 
 
 def _recount_abstracts(cls: type[object]) -> None:

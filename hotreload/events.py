@@ -28,6 +28,8 @@ class ReloadEvent:
         added: names new in this version.
         removed: names gone from this version.
         rebound: tracked bindings (``from m import x`` elsewhere) rebound.
+        ran: top-level statements that ran (only what changed runs, unless
+            the whole module had to: DESIGN item 12).
         warnings: what could not be updated in place, or was skipped.
         error: the exception when ``ok`` is False.
         traceback: the formatted traceback, pointing at the user's file.
@@ -45,6 +47,7 @@ class ReloadEvent:
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     rebound: int = 0
+    ran: int = 0
     warnings: tuple[str, ...] = ()
     error: BaseException | None = field(default=None, compare=False)
     traceback: str | None = None
@@ -79,6 +82,8 @@ class ReloadEvent:
                 parts.append(f"{label} {_names(names)}")
         if self.rebound:
             parts.append(f"rebound {self.rebound}")
+        if self.ran:
+            parts.append(f"ran {self.ran}")
         text = ", ".join(parts) if parts else "no changes"
         if self.warnings:
             text += (

@@ -23,12 +23,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Final, Literal
 
-from hotreload.engine import format_user_traceback, is_interrupt, reload_module
+from hotreload.engine import (
+    format_user_traceback,
+    is_interrupt,
+    record_source,
+    reload_module,
+)
 from hotreload.errors import RejectedError, UnknownModuleError
 from hotreload.events import ReloadEvent, Trigger
 from hotreload.filters import PathFilter
 from hotreload.graph import ImportGraph, static_imports
 from hotreload.imports import Imports
+from hotreload.incremental import Changes
 from hotreload.registry import Registry
 from hotreload.roots import (
     innermost_root,
@@ -228,11 +234,17 @@ class Reloader:
         self._failures[name] = event
         return event
 
-    def reload(self, target: str | os.PathLike[str]) -> ReloadEvent:
+    def reload(
+        self, target: str | os.PathLike[str], *, full: bool = False
+    ) -> ReloadEvent:
         """Reload one module now, whatever the watcher has seen.
+
+        Only the statements that changed (or read what changed) run, unless
+        ``full`` is true: then the whole module runs again.
 
         Args:
             target: a dotted module name under a root, or a path to its file.
+            full: run the whole module, not only what changed.
 
         Returns:
             The event; ``event.ok`` is False if the new version was rejected,
@@ -250,7 +262,7 @@ class Reloader:
             self._record([event])
             return event
         with self._lock:
-            events = self._run_batch([(name, path, source)], "manual")
+            events = self._run_batch([(name, path, source)], "manual", full=full)
             self._record(events)
         self._deliver(events)
         return events[0]
@@ -434,20 +446,31 @@ class Reloader:
                 events.append(event)
 
     def _run_batch(
-        self, batch: list[tuple[str, Path, bytes]], trigger: Trigger, number: int = 0
+        self,
+        batch: list[tuple[str, Path, bytes]],
+        trigger: Trigger,
+        number: int = 0,
+        *,
+        full: bool = False,
     ) -> list[ReloadEvent]:
         """Reload a batch in dependency order, then cascade to importers."""
         events: list[ReloadEvent] = []
+        # What each module reloaded so far changed: importers read it.
+        upstream: dict[str, Changes] = {}
         by_name = {name: (path, source) for name, path, source in batch}
         for name in self._graph.order(by_name):
             path, source = by_name[name]
-            events.append(self._reload_one(name, path, source, trigger, number))
+            events.append(
+                self._reload_one(name, path, source, trigger, number, upstream, full)
+            )
         done = {e.module for e in events if e.ok}
         # A module whose last version failed may have been waiting for one of
         # these (it imports a name they have just gained): try it again.
         for name, (path, source) in list(self._stale.items()):
             if name not in by_name and done & self._static_imports(name, path, source):
-                events.append(self._reload_one(name, path, source, "cascade", number))
+                events.append(
+                    self._reload_one(name, path, source, "cascade", number, upstream)
+                )
         if self.cascade:
             for name in self._graph.dependents(sorted(done)):
                 if name in by_name or name not in self._known:
@@ -457,19 +480,42 @@ class Reloader:
                     source = path.read_bytes()
                 except OSError:
                     continue
-                events.append(self._reload_one(name, path, source, "cascade", number))
+                events.append(
+                    self._reload_one(name, path, source, "cascade", number, upstream)
+                )
         return events
 
     def _reload_one(
-        self, name: str, path: Path, source: bytes, trigger: Trigger, batch: int
+        self,
+        name: str,
+        path: Path,
+        source: bytes,
+        trigger: Trigger,
+        batch: int,
+        upstream: dict[str, Changes] | None = None,
+        full: bool = False,
     ) -> ReloadEvent:
         module = sys.modules[name]
         start = time.perf_counter()
         edges = self._graph.begin(name)
         bindings = self._registry.begin(module.__dict__)
-        outcome = reload_module(module, source, str(path), require=self.require)
+        outcome = reload_module(
+            module,
+            source,
+            str(path),
+            require=self.require,
+            full=full,
+            upstream=upstream,
+        )
         if not (outcome.ok and outcome.ran):
             self._registry.restore(module.__dict__, bindings)
+        elif not outcome.full:
+            # Import statements that did not run still bind what they bound.
+            self._registry.keep(module.__dict__, bindings, outcome.bound)
+        if outcome.ok and not outcome.full:
+            self._graph.restore(name, edges | set(self._graph.imports_of(name)))
+        if outcome.ok and upstream is not None and outcome.changes:
+            upstream[name] = outcome.changes
         rebound = 0
         digest = content_digest(source)
         if trigger != "file":  # the watcher read file changes itself
@@ -492,6 +538,7 @@ class Reloader:
             added=tuple(outcome.added),
             removed=tuple(outcome.removed),
             rebound=rebound,
+            ran=outcome.ran,
             warnings=tuple(outcome.warnings),
             error=outcome.error,
             traceback=outcome.traceback,
@@ -649,6 +696,7 @@ class Reloader:
             data = path.read_bytes()
         except OSError:
             return
+        record_source(module, data)
         digest = content_digest(data)
         self._live[path] = digest
         self._seed(path, digest)

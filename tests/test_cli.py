@@ -463,12 +463,12 @@ def test_check_version_and_daemon_do_not_load_the_repl(
 
 
 class Scripted(Reloader):
-    """Reload greet once when the daemon first waits, then act as Ctrl-C."""
+    """Reload greet in full once when the daemon first waits, then act as Ctrl-C."""
 
     def wait(self, timeout: float | None = None) -> ReloadEvent | None:
         if any(e.trigger == "manual" for e in self.history):
             raise KeyboardInterrupt
-        return self.reload("greet")
+        return self.reload("greet", full=True)  # the print runs again
 
 
 @pytest.mark.usefixtures("workdir")
