@@ -93,6 +93,10 @@ class DataCls(Kind):
     edits: tuple[str, ...] = ("k",)
     flags: tuple[str, ...] = ("frozen", "slots", "y", "dflt")
 
+    def grows(self, before: Params, after: Params) -> bool:
+        # With slots, a new field is a new layout: replacing is allowed then.
+        return before["y"] != after["y"] and not (before["slots"] or after["slots"])
+
     def render(self, m: str, i: int, p: Params, dep: Dep | None) -> str:
         args = [f"{n}=True" for n in ("frozen", "slots") if p[n]]
         deco = f"@dataclasses.dataclass({', '.join(args)})" if args else ""
@@ -131,6 +135,9 @@ class EnumCls(Kind):
     ranges = {"vr": (1, 9), "vg": (10, 19), "vb": (20, 29), "k": (1, 9)}
     edits: tuple[str, ...] = ("vr", "vg", "vb", "k", "k")
     flags: tuple[str, ...] = ("g", "bl")
+
+    def grows(self, before: Params, after: Params) -> bool:
+        return before["g"] != after["g"] or before["bl"] != after["bl"]
 
     def render(self, m: str, i: int, p: Params, dep: Dep | None) -> str:
         out = f"class Color{i}(enum.Enum):\n    RED = {p['vr']}\n"

@@ -5,6 +5,9 @@ Kinds, in the order the table shows them:
 - ``stale``: a held reference (or a reference a module kept at import, such
   as a callback list) gives another value than the fresh interpreter, and
   no warning since it was taken names its component;
+- ``replaced``: a warning names it, but the edit only grew the class (an
+  enum member added or removed, a field with a default added to a class
+  without slots), where DESIGN item 4 says identity is kept;
 - ``attr``: a module attribute gives another value (never allowed);
 - ``alias``: a ``from m import NAME`` binding in a tracked namespace does;
 - ``failed``: a reload reported ``ok=False`` for a version that a fresh
@@ -27,8 +30,19 @@ from fuzz.gen import KINDS, Probe, Program
 
 __all__ = ["KINDS_ORDER", "UNEXPLAINED", "Finding", "judge", "normalize"]
 
-KINDS_ORDER = ("stale", "attr", "alias", "failed", "crash", "explained", "harness")
-UNEXPLAINED = ("stale", "attr", "alias", "failed", "crash", "harness")
+KINDS_ORDER = (
+    "stale",
+    "replaced",
+    "attr",
+    "alias",
+    "failed",
+    "crash",
+    "explained",
+    "harness",
+)
+UNEXPLAINED = tuple(k for k in KINDS_ORDER if k != "explained")
+_CLASSES = ("class", "dataclass", "enum", "namedtuple", "ntcall", "xsub", "xinstance")
+_IDENTITY = re.compile(r"\bis\b|isinstance|==")
 
 
 @dataclass
@@ -74,9 +88,9 @@ def _names(prog: Program, pos: int) -> tuple[str, ...]:
     return names
 
 
-def _explains(warning: str, names: tuple[str, ...]) -> bool:
+def _explains(warning: str, names: tuple[str, ...], instances: bool) -> bool:
     if "instance(s) keep their old class" in warning:
-        return True
+        return instances
     return any(re.search(rf"(?<![\w.]){re.escape(n)}\b", warning) for n in names)
 
 
@@ -143,8 +157,10 @@ def _classify(
         kind = "alias"
     elif p.target == "attr" and not p.holds:
         kind = "attr"
-    elif any(_explains(w, names) for w in noted):
-        kind = "explained"
+    elif any(_explains(w, names, comp.kind in _CLASSES) for w in noted):
+        start = prog.versions[since][p.pos][1]
+        grew = KINDS[comp.kind].grows(start, prog.versions[v][p.pos][1])
+        kind = "replaced" if grew and _IDENTITY.search(p.expr) else "explained"
     else:
         kind = "stale"
     what = f"{comp.kind}.{p.key}"

@@ -85,6 +85,10 @@ class Kind:
         else:
             _bump(rng, p, name, *self.ranges[name])
 
+    def grows(self, before: Params, after: Params) -> bool:
+        """Whether the edit only grew a class, which must then be kept."""
+        return False
+
     def render(self, m: str, i: int, p: Params, dep: Dep | None) -> str:
         """The component's source in module ``m``."""
         raise NotImplementedError

@@ -11,6 +11,7 @@ __all__ = ["reproducer", "table"]
 
 _LABELS = {
     "stale": "held reference silently stale",
+    "replaced": "grown class replaced (warned)",
     "attr": "module attribute wrong",
     "alias": "tracked alias wrong",
     "failed": "valid edit failing",
