@@ -11,15 +11,17 @@ failure anywhere rolls the whole module back.
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import types
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
 from hotreload import frameworks
-from hotreload.patching import MISSING, cell_get, same_code
+from hotreload.lookup import as_function, docstring, function_index
+from hotreload.patching import MISSING, same_code
 from hotreload.plan import Method, Stmt, Version, match, pair_defs
 
 
@@ -61,9 +63,8 @@ class Transaction(Protocol):
 __all__ = ["SCRIPT_WARNING", "Changes", "Runner", "Transaction"]
 
 SCRIPT_WARNING: Final = "applies from the next start"
-# How far the search for a decorated function's original looks.
+# How many wrappers deep a cache is looked for around a patched function.
 _SEARCH_DEPTH: Final = 5
-_SEARCH_WIDTH: Final = 2000  # containers larger than this are data, not code
 
 
 @dataclass
@@ -83,6 +84,9 @@ class Changes:
 
     def any_of(self) -> set[str]:
         return self.rebound | self.patched | self.rebuilt
+
+
+_Def = TypeVar("_Def", bound=ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
 
 
 class _RunClass(Exception):
@@ -405,7 +409,7 @@ class Runner:
         self.txn.undo.append(undo)
         changed = not same_code(func.__code__, code)
         func.__code__ = code
-        func.__doc__ = _docstring(code)
+        func.__doc__ = docstring(code)
         if values is not None:
             defaults, kwdefaults, annotations = values
             changed = changed or defaults != func.__defaults__
@@ -430,11 +434,11 @@ class Runner:
         self, qualname: str, line: int, bound: object
     ) -> types.FunctionType | None:
         """The live function object of the ``def`` at ``line`` named ``qualname``."""
-        func = _as_function(bound)
+        func = as_function(bound)
         if func is not None and self._is_ours(func, qualname, line):
             return func
         if self._index is None:
-            self._index = _function_index(self.txn.snapshot.values(), self.live)
+            self._index = function_index(self.txn.snapshot.values(), self.live)
         found = self._index.get((qualname, line))
         if found is None:
             candidates = [f for (q, _), f in self._index.items() if q == qualname]
@@ -576,7 +580,7 @@ class Runner:
             )
             func.__kwdefaults__ = kwdefaults
             func.__annotations__ = annotations
-            func.__doc__ = _docstring(code)
+            func.__doc__ = docstring(code)
             self.txn.set_class_attr(cls, method.name, func)
             self.added.append(qualname)
 
@@ -594,9 +598,27 @@ class Runner:
         before = self.live.get(stmt.name, MISSING)
         self.ran += 1
         self.bound |= stmt.binds
+        node = stmt.node
+        assert isinstance(node, ast.ClassDef)
+        # The decorators are applied here, one by one, so that each gets the
+        # kept class: a class rebuilt by one (``dataclass(slots=True)``) is
+        # moved into the kept class before the next (a registry) sees it.
+        decorators = [self._eval(d) for d in node.decorator_list]
+        scratch: dict[str, Any] = {}
         with self.txn.class_hook():
-            exec(self._compile([stmt.node]), self.live)
-        after = self.live.get(stmt.name, MISSING)
+            exec(self._compile([_undecorated(node)]), self.live, scratch)
+        after = scratch[stmt.name]
+        for decorator in reversed(decorators):
+            result = decorator(after)
+            if (
+                cls is not None
+                and result is not cls
+                and isinstance(result, type)
+                and result.__qualname__ == cls.__qualname__
+            ):
+                result = self.txn.merge(cls, result, stmt.name)
+            after = result
+        self.live[stmt.name] = after
         if after is not before:
             if before is not MISSING and after is not MISSING:
                 merged = self.txn.merge(before, after, stmt.name)
@@ -616,94 +638,8 @@ def _dunder(name: str) -> bool:
     return name.startswith("__") and name.endswith("__")
 
 
-def _undecorated(
-    node: ast.FunctionDef | ast.AsyncFunctionDef,
-) -> ast.FunctionDef | ast.AsyncFunctionDef:
-    bare = type(node)(**{f: getattr(node, f) for f in node._fields})
+def _undecorated(node: _Def) -> _Def:
+    """A copy of a ``def`` or ``class`` statement without its decorators."""
+    bare = copy.copy(node)
     bare.decorator_list = []
-    return ast.copy_location(bare, node)
-
-
-def _docstring(code: types.CodeType) -> str | None:
-    """The docstring a function made from ``code`` gets."""
-    # A docstring is the first constant of its code; a function without one
-    # has None there (3.11, 3.12) or no constant it could be (3.13 and on).
-    first = code.co_consts[0] if code.co_consts else None
-    return first if isinstance(first, str) and _has_docstring(code) else None
-
-
-def _has_docstring(code: types.CodeType) -> bool:
-    import inspect
-
-    flag = getattr(inspect, "CO_HAS_DOCSTRING", 0)
-    if flag:
-        return bool(code.co_flags & flag)
-    return True  # before 3.14, a str first constant is the docstring
-
-
-def _as_function(value: object) -> types.FunctionType | None:
-    if isinstance(value, staticmethod | classmethod):
-        value = value.__func__
-    return value if isinstance(value, types.FunctionType) else None
-
-
-def _function_index(
-    roots: Any, live: dict[str, Any]
-) -> dict[tuple[str, int], types.FunctionType]:
-    """Functions of module ``live`` reachable from ``roots``, by qualname and line.
-
-    Decorators hide the function they wrap: in a closure cell, behind
-    ``__wrapped__``, in an attribute (a click command's ``callback``), in a
-    registry (``singledispatch``). A bounded walk finds them; it never scans
-    the heap.
-    """
-    found: dict[tuple[str, int], types.FunctionType] = {}
-    seen: set[int] = set()
-    for item in _reachable(roots, live, seen):
-        key = (item.__qualname__, item.__code__.co_firstlineno)
-        found.setdefault(key, item)
-    return found
-
-
-def _reachable(
-    roots: Any, live: dict[str, Any], seen: set[int]
-) -> Iterator[types.FunctionType]:
-    stack: list[tuple[object, int]] = [(r, 0) for r in roots]
-    while stack:
-        obj, depth = stack.pop()
-        if id(obj) in seen or depth > _SEARCH_DEPTH:
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, types.FunctionType) and obj.__globals__ is live:
-            yield obj
-        stack.extend(
-            (child, depth + 1) for child in _inside(obj, live) if child is not None
-        )
-
-
-def _inside(obj: object, live: dict[str, Any]) -> list[object]:
-    """What a decorated function may be kept in, one step into ``obj``."""
-    if isinstance(obj, types.FunctionType):
-        return [cell_get(c) for c in obj.__closure__ or ()] + list(
-            obj.__dict__.values()
-        )
-    if isinstance(obj, staticmethod | classmethod | types.MethodType):
-        return [obj.__func__]
-    if isinstance(obj, property):
-        return [obj.fget, obj.fset, obj.fdel]
-    if isinstance(obj, type):
-        ours = obj.__module__ == live.get("__name__")
-        return list(vars(obj).values()) if ours else []
-    if isinstance(obj, functools.partial):
-        return [obj.func, *obj.args]
-    if isinstance(obj, types.ModuleType | str | bytes | int | float):
-        return []
-    if isinstance(obj, dict | types.MappingProxyType):
-        return list(obj.values()) if len(obj) <= _SEARCH_WIDTH else []
-    if isinstance(obj, list | tuple | set | frozenset):
-        return list(obj) if len(obj) <= _SEARCH_WIDTH else []
-    found = [getattr(obj, "__wrapped__", None)]
-    attrs = getattr(obj, "__dict__", None)
-    if isinstance(attrs, dict) and len(attrs) <= _SEARCH_WIDTH:
-        found += list(attrs.values())
-    return found
+    return bare

@@ -415,3 +415,64 @@ def test_sys_modules_entry_and_identity_stay(mods, rl):
     name, m = load(mods, "m", "def f():\n    return 1\n")
     edit(mods, rl, name, "def f():\n    return 2\n")
     assert sys.modules[name] is m
+
+
+def test_a_class_decorator_registry_gets_the_kept_class(mods, rl, log):
+    src = header(log) + (
+        "import dataclasses\n"
+        "def register(cls):\n"
+        "    CALLS.append(cls)\n"
+        "    return cls\n"
+        "@register\n"
+        "@dataclasses.dataclass(frozen=True, slots=True)\n"
+        "class D:\n"
+        "    x: int = 1\n"
+        "DEFAULT = D(3)\n"
+    )
+    name, m = load(mods, "m", src)
+    cls, default = m.D, m.DEFAULT
+    event = edit(mods, rl, name, src.replace("x: int = 1", "x: int = 2"))
+    assert event.ok and m.D is cls and calls(log) == [cls, cls]
+    assert isinstance(m.DEFAULT, m.D) and isinstance(default, m.D)
+    assert m.D().x == 2 and m.D(3) == m.DEFAULT
+
+
+def test_a_frozen_instance_never_makes_a_valid_edit_fail(mods, rl):
+    src = "import dataclasses\n@dataclasses.dataclass(frozen=True)\nclass P:\n    x: int = 1\n"
+    name, m = load(mods, "m", src)
+    held = m.P(5)
+    event = edit(mods, rl, name, src.replace("frozen=True", "frozen=True, slots=True"))
+    assert event.ok and m.P(2).x == 2
+    assert held.x == 5  # migrated where its layout allows, or left as it was
+    assert any("replaced" in w for w in event.warnings)
+
+
+def test_an_enum_that_gains_and_loses_members_keeps_its_class(mods, rl):
+    import collections
+    import pickle
+
+    src = "import enum\nclass Color(enum.Enum):\n    RED = 1\n    GREEN = 2\n    BLUE = 3\n"
+    name, m = load(mods, "m", src)
+    cls, red, blue = m.Color, m.Color.RED, m.Color.BLUE
+    counts = collections.Counter([red, red])
+    new = src.replace("    BLUE = 3\n", "    YELLOW = 4\n").replace(
+        "GREEN = 2", "GREEN = 20"
+    )
+    event = edit(mods, rl, name, new)
+    assert event.ok and m.Color is cls and m.Color.RED is red
+    assert m.Color(1) is red and m.Color["GREEN"].value == 20
+    assert m.Color.YELLOW.value == 4 and isinstance(m.Color.YELLOW, cls)
+    assert list(m.Color) == [red, m.Color.GREEN, m.Color.YELLOW]
+    assert "BLUE" not in m.Color.__members__ and blue.value == 3
+    assert counts[m.Color.RED] == 2 and pickle.loads(pickle.dumps(red)) is red
+
+
+def test_a_flag_that_gains_a_member_keeps_its_masks_right(mods, rl):
+    src = "import enum\nclass Perm(enum.Flag):\n    R = 1\n    W = 2\n"
+    name, m = load(mods, "m", src)
+    r = m.Perm.R
+    event = edit(mods, rl, name, src + "    X = 4\n")
+    assert event.ok and m.Perm.R is r
+    assert (m.Perm.R | m.Perm.X).value == 5 and m.Perm(
+        7
+    ) == m.Perm.R | m.Perm.W | m.Perm.X
