@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from fuzz.gen import generate
+from fuzz.gen import Program, full_plan, generate
 from fuzz.judge import UNEXPLAINED, Finding
 from fuzz.minimize import family, minimize
 from fuzz.report import reproducer, table
@@ -32,6 +32,23 @@ def run_seed(seed: int) -> tuple[int, list[Finding]]:
     """Generate and run the sequence of ``seed``."""
     prog, plan = generate(seed)
     return seed, run_program(prog, plan)
+
+
+def _shrink(
+    seed: int, finding: Finding, done: dict[int, list[Program]]
+) -> tuple[Program, Finding]:
+    """A small program failing like ``finding``; reuses ones shrunk before."""
+    want = family(finding.signature)
+    for prog in done.get(seed, []):
+        for f in run_program(prog, full_plan(prog)):
+            if family(f.signature) == want:
+                return prog, f
+    prog, _ = generate(seed)
+    result = minimize(prog, finding.signature)
+    if result is None:
+        return prog, finding
+    done.setdefault(seed, []).append(result[0])
+    return result
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -79,14 +96,13 @@ def main(argv: list[str]) -> int:
         "seconds": round(elapsed, 1),
         "signatures": {},
     }
+    shrunk: dict[int, list[Program]] = {}
     for n, (sig, hits) in enumerate(per_sig.most_common()):
         seed, finding = first[sig]
-        prog, _ = generate(seed)
         if n >= args.minimize:
             text = f"== {sig}  (seed {seed}; not shrunk)"
         else:
-            shrunk = minimize(prog, finding.signature)
-            text = reproducer(*(shrunk or (prog, finding)), seed)
+            text = reproducer(*_shrink(seed, finding, shrunk), seed)
         print(f"\n[{hits} sequence(s)] {text}")
         summary["signatures"][sig] = {"count": hits, "seed": seed, "reproducer": text}
     if args.json:

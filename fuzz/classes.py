@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fuzz.kinds import Dep, Kind, Params, Subject
 
-__all__ = ["Cls", "DataCls", "EnumCls", "NTCall", "NTuple"]
+__all__ = ["ClassRegistry", "Cls", "DataCls", "EnumCls", "NTCall", "NTuple"]
 
 
 class Cls(Kind):
@@ -218,3 +218,40 @@ class NTCall(Kind):
 
     def names(self, i: int, dep: Dep | None) -> tuple[str, ...]:
         return (f"PT{i}",)
+
+
+class ClassRegistry(Kind):
+    """A class decorator filling a registry, over a dataclass (maybe slotted)."""
+
+    name = "classreg"
+    ranges = {"k": (1, 9), "yd": (1, 9)}
+    edits = ("k",)
+    flags = ("slots", "y")
+
+    def render(self, m: str, i: int, p: Params, dep: Dep | None) -> str:
+        slots = "(slots=True)" if p["slots"] else ""
+        field = f"    y: int = {p['yd']}\n" if p["y"] else ""
+        return (
+            f"CREG{i} = {{}}\n\n\ndef creg{i}(cls):\n"
+            f"    CREG{i}[cls.__name__] = cls\n    return cls\n\n\n"
+            f"@creg{i}\n@dataclasses.dataclass{slots}\nclass RC{i}:\n"
+            f"    x: int\n{field}\n"
+            f"    def val(self):\n        return self.x * {p['k']}\n"
+        )
+
+    def subjects(self, m: str, i: int, p: Params, dep: Dep | None) -> list[Subject]:
+        c = f"{m}.RC{i}"
+        reg = (f"H['RC{i}'] is {c}", f"H['RC{i}'](2).val()", f"H['RC{i}'](2) == {c}(2)")
+        inst = (
+            "H.val()",
+            f"isinstance(H, {c})",
+            f"isinstance(H, {m}.CREG{i}['RC{i}'])",
+        )
+        return [
+            Subject("reg", f"{m}.CREG{i}", reg, holds=True),
+            Subject("inst", f"{c}(2)", inst),
+            Subject("cls", c, ("H(3).val()",), alias=f"RC{i}"),
+        ]
+
+    def names(self, i: int, dep: Dep | None) -> tuple[str, ...]:
+        return (f"RC{i}", f"CREG{i}", f"creg{i}")

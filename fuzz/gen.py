@@ -15,13 +15,14 @@ import copy
 import random
 from dataclasses import dataclass, field
 
-from fuzz.classes import Cls, DataCls, EnumCls, NTCall, NTuple
+from fuzz.classes import ClassRegistry, Cls, DataCls, EnumCls, NTCall, NTuple
 from fuzz.cross import XAlias, XDeco, XFunc, XInstance, XPartial, XSub, XValue
 from fuzz.kinds import (
     Closure,
     Const,
     Deco,
     Dep,
+    Dispatch,
     Func,
     Hooks,
     Kind,
@@ -59,6 +60,8 @@ KINDS: dict[str, Kind] = {
         EnumCls(),
         NTuple(),
         NTCall(),
+        ClassRegistry(),
+        Dispatch(),
         XDeco(),
         XSub(),
         XInstance(),

@@ -41,7 +41,16 @@ KINDS_ORDER = (
     "harness",
 )
 UNEXPLAINED = tuple(k for k in KINDS_ORDER if k != "explained")
-_CLASSES = ("class", "dataclass", "enum", "namedtuple", "ntcall", "xsub", "xinstance")
+_CLASSES = (
+    "class",
+    "classreg",
+    "dataclass",
+    "enum",
+    "namedtuple",
+    "ntcall",
+    "xsub",
+    "xinstance",
+)
 _IDENTITY = re.compile(r"\bis\b|isinstance|==")
 
 

@@ -14,7 +14,18 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-__all__ = ["Dep", "Kind", "Params", "Subject"]
+__all__ = [
+    "Const",
+    "Deco",
+    "Dep",
+    "Dispatch",
+    "Func",
+    "Hooks",
+    "Kind",
+    "Lambda",
+    "Params",
+    "Subject",
+]
 
 Params = dict[str, int]
 
@@ -287,3 +298,25 @@ class Const(Kind):
 
     def names(self, i: int, dep: Dep | None) -> tuple[str, ...]:
         return (f"CONST{i}", f"use_const{i}", f"TOTAL{i}")
+
+
+class Dispatch(Kind):
+    """A ``functools.singledispatch`` function with two ``def _`` registered."""
+
+    name = "dispatch"
+    ranges = {"k1": (1, 9), "k2": (1, 9)}
+    edits = ("k1", "k2")
+
+    def render(self, m: str, i: int, p: Params, dep: Dep | None) -> str:
+        return (
+            f"@functools.singledispatch\ndef sd{i}(x):\n    return 'object'\n\n\n"
+            f"@sd{i}.register\ndef _(x: int):\n    return x * {p['k1']}\n\n\n"
+            f"@sd{i}.register\ndef _(x: str):\n    return x + '{p['k2']}'\n"
+        )
+
+    def subjects(self, m: str, i: int, p: Params, dep: Dep | None) -> list[Subject]:
+        probes = ("H(3)", "H('s')", "H(2.5)")
+        return [Subject("sd", f"{m}.sd{i}", probes, alias=f"sd{i}")]
+
+    def names(self, i: int, dep: Dep | None) -> tuple[str, ...]:
+        return (f"sd{i}", "_")

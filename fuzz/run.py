@@ -234,6 +234,10 @@ def run_live(prog: Program, plan: Plan, probes: list[list[Probe]]) -> dict[str, 
 
 def run_program(prog: Program, plan: Plan) -> list[Finding]:
     """Run ``prog`` live and fresh; every divergence found."""
+    # Loaded once here, not in each live child: nothing happens on importing
+    # hotreload (no hooks, no threads), so fresh children are not affected.
+    import hotreload.reloader  # noqa: F401
+
     probes = [probes_at(prog, plan, v) for v in range(len(prog.versions))]
     live = run_live(prog, plan, probes)
     done = len(live["value"]["steps"]) if live["ok"] else 0
