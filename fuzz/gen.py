@@ -28,6 +28,7 @@ from fuzz.kinds import (
     Kind,
     Lambda,
     Params,
+    State,
     Subject,
 )
 
@@ -62,6 +63,7 @@ KINDS: dict[str, Kind] = {
         NTCall(),
         ClassRegistry(),
         Dispatch(),
+        State(),
         XDeco(),
         XSub(),
         XInstance(),

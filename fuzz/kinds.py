@@ -320,3 +320,28 @@ class Dispatch(Kind):
 
     def names(self, i: int, dep: Dep | None) -> tuple[str, ...]:
         return (f"sd{i}", "_")
+
+
+class State(Kind):
+    """A value made at import by a statement that never changes (item 12)."""
+
+    name = "state"
+    ranges = {"k": (1, 9)}
+    edits = ("k",)
+
+    def render(self, m: str, i: int, p: Params, dep: Dep | None) -> str:
+        return (
+            f"TOKEN{i} = object()\n\n\n"
+            f"def token{i}():\n    return (TOKEN{i}, {p['k']})\n"
+        )
+
+    def subjects(self, m: str, i: int, p: Params, dep: Dep | None) -> list[Subject]:
+        kept = (f"H is {m}.TOKEN{i}", f"H is {m}.token{i}()[0]")
+        return [
+            # Held, it shows whether the statement that made it ran again.
+            Subject("token", f"{m}.TOKEN{i}", kept, alias=f"TOKEN{i}"),
+            Subject("fn", f"{m}.token{i}", ("H()[1]",), alias=f"token{i}"),
+        ]
+
+    def names(self, i: int, dep: Dep | None) -> tuple[str, ...]:
+        return (f"TOKEN{i}", f"token{i}")

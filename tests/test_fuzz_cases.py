@@ -16,7 +16,7 @@ from types import ModuleType
 
 import pytest
 
-from hotreload import ReloadEvent, Reloader
+from hotreload import Reloader, ReloadEvent
 from tests.conftest import Mods
 
 HEAD = "import dataclasses\nimport enum\nimport functools\n\n"
@@ -136,14 +136,14 @@ def test_frozen_dataclass_gaining_slots_with_a_live_instance_reloads(mods, rl):
     mods.write(name, HEAD + FROZEN.format(args="frozen=True, slots=True"))
     event = rl.reload(name)
     assert event.ok, event.traceback  # DESIGN item 4: never a crash
-    assert isinstance(m.DDEF, m.DC) and m.DDEF == m.DC(3) and m.DDEF.total() == 25
+    assert isinstance(m.DDEF, m.DC) and m.DC(3) == m.DDEF and m.DDEF.total() == 25
     assert isinstance(old, m.DC) or warned(event, "DC")
 
 
 def test_frozen_slotted_dataclass_instance_made_at_import_stays_an_instance(mods, rl):
     name, m = load(mods, "m", FROZEN.format(args="frozen=True, slots=True"))
     edit(mods, rl, name, FROZEN.format(args="frozen=True, slots=True") + "\nX = 1\n")
-    assert isinstance(m.DDEF, m.DC) and m.DDEF == m.DC(3)
+    assert isinstance(m.DDEF, m.DC) and m.DC(3) == m.DDEF
 
 
 COLOR = """
@@ -264,3 +264,96 @@ def test_decorators_from_another_module_follow_edits(mods, rl):
     edit(mods, rl, name, USER.format(lib=lib, k=7))
     assert b.bg(30) == 123 and bg(30) == 123 and part() == 133
     assert a.REG["br"] is b.br and a.REG["br"](3) == 10
+
+
+DISPATCH = """
+@functools.singledispatch
+def sd(x):
+    return "object"
+
+
+@sd.register
+def _(x: int):
+    return x * {k}
+
+
+@sd.register
+def _(x: str):
+    return x + "2"
+"""
+
+
+def test_singledispatch_implementations_added_by_a_reload_keep_their_code(mods, rl):
+    name, m = load(mods, "m", "X = 0\n")
+    edit(mods, rl, name, "X = 0\n" + DISPATCH.format(k=9))
+    sd = m.sd
+    assert m.sd("s") == "s2" and m.sd(3) == 27
+    edit(mods, rl, name, "X = 1\n" + DISPATCH.format(k=9))
+    assert m.sd("s") == "s2" and m.sd(3) == 27 and sd("s") == "s2"
+    edit(mods, rl, name, "X = 1\n" + DISPATCH.format(k=4))
+    assert m.sd("s") == "s2" and m.sd(3) == 12 and sd(3) == 12
+
+
+SD_DECO = """import functools
+
+
+def deco(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs) + 171
+
+    return wrapper
+
+
+"""
+SD_GH = """class GH:
+    @deco
+    def gm(self, x):
+        return x + 2
+
+
+"""
+SD_USE = """def use(x):
+    return x + 9
+
+
+"""
+SD_TAIL = """@functools.singledispatch
+def sd(x):
+    return 'object'
+
+
+@sd.register
+def _(x: int):
+    return x * 9
+
+
+@sd.register
+def _(x: str):
+    return x + '2'
+"""
+
+
+def test_singledispatch_implementations_keep_their_code_beside_wrappers(mods, rl):
+    # The sequence the fuzzer shrank to: the implementations arrive in a
+    # reload, a class with a decorated method follows, then a function.
+    name = mods.name("m")
+    mods.write(name, SD_DECO)
+    m = importlib.import_module(name)
+    for source in (
+        SD_DECO + SD_TAIL,
+        SD_DECO + SD_GH + SD_TAIL,
+        SD_DECO + SD_GH + SD_USE + SD_TAIL,
+    ):
+        mods.write(name, source)
+        event = rl.reload(name)
+        assert event.ok, event.traceback
+    assert m.sd(3) == 27 and m.GH().gm(1) == 174
+    assert m.sd("s") == "s2"  # a fresh import's value
+
+
+def test_singledispatch_implementations_follow_their_own_edits(mods, rl):
+    name, m = load(mods, "m", DISPATCH.format(k=9))
+    sd = m.sd
+    edit(mods, rl, name, DISPATCH.format(k=4) + "\nX = 1\n")
+    assert m.sd("s") == "s2" and m.sd(3) == 12 and sd(3) == 12 and sd(2.5) == "object"
