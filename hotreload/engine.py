@@ -344,6 +344,11 @@ class _Transaction(ClassMerger):
 
     # -- services for the incremental runner -------------------------------
 
+    def namespaces(self) -> list[dict[str, Any]]:
+        """This module's namespaces, then those of the other reloadable modules."""
+        others = [m.__dict__ for m in list(_sources) if m is not self.module]
+        return [*super().namespaces(), *others]
+
     def keep_names(self) -> frozenset[str]:
         """The names ``__hotreload_keep__`` lists (item 6)."""
         keep = self.live.get(KEEP, ())

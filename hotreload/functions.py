@@ -14,6 +14,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+from hotreload.lookup import functions_running
 from hotreload.patching import MISSING, cell_get, restore_function, same_code
 
 __all__ = ["CannotPatch", "Merger"]
@@ -38,6 +39,36 @@ class Merger:
         self.seen: list[object] = []
         self.updated: list[str] = []
         self.warnings: list[str] = []
+
+    def namespaces(self) -> list[dict[str, Any]]:
+        """Where closures of this module's functions may be held, besides it."""
+        return [self.snapshot, self.live]
+
+    def follow_closures(
+        self, old: types.CodeType, new: types.CodeType, where: str
+    ) -> None:
+        """Closures the old code made (a decorator's wrappers) take the new code.
+
+        A function whose body defines functions has made closures each time
+        it ran; they are found where this module and the others keep things
+        and given the code their definition has now (DESIGN item 2).
+        """
+        if old is new:
+            return
+        pairs = {id(a): (a, b) for a, b in _inner_pairs(old, new) if a != b}
+        if not pairs:
+            return
+        for func in functions_running(pairs, self.namespaces()):
+            code = pairs[id(func.__code__)][1]
+            if func.__code__.co_freevars != code.co_freevars:
+                self.warnings.append(
+                    f"{where}: {func.__qualname__} made before keeps the old code "
+                    "(its closure variables changed)"
+                )
+                continue
+            saved = func.__code__
+            self.undo.append(functools.partial(_set_code, func, saved))
+            func.__code__ = code
 
     def _keep_rebuilt(self, old: type, new: type, where: str) -> type:
         """The class to bind where both versions have a class of this name."""
@@ -118,6 +149,7 @@ class Merger:
             old.__defaults__ != new.__defaults__
         ):
             self.updated.append(new.__qualname__)
+        self.follow_closures(old.__code__, new.__code__, where)
         old.__code__ = new.__code__
         old.__defaults__ = new.__defaults__
         old.__kwdefaults__ = new.__kwdefaults__
@@ -152,3 +184,38 @@ class Merger:
         if all(self.merge(o, n, where) is o for o, n in pairs if o is not None):
             return old
         return new
+
+
+def _set_code(func: types.FunctionType, code: types.CodeType) -> None:
+    func.__code__ = code
+
+
+def _inner_pairs(
+    old: types.CodeType, new: types.CodeType
+) -> list[tuple[types.CodeType, types.CodeType]]:
+    """The function code objects nested in ``old`` and ``new``, paired.
+
+    By qualified name, in order: ``deco.<locals>.wrapper`` with its new
+    version.
+    """
+    news: dict[str, list[types.CodeType]] = {}
+    for code in _nested(new):
+        news.setdefault(code.co_qualname, []).append(code)
+    pairs = []
+    for code in _nested(old):
+        versions = news.get(code.co_qualname)
+        if versions:
+            pairs.append((code, versions.pop(0)))
+    return pairs
+
+
+def _nested(code: types.CodeType) -> list[types.CodeType]:
+    found: list[types.CodeType] = []
+    stack = [c for c in reversed(code.co_consts) if isinstance(c, types.CodeType)]
+    while stack:
+        inner = stack.pop()
+        found.append(inner)
+        stack.extend(
+            c for c in reversed(inner.co_consts) if isinstance(c, types.CodeType)
+        )
+    return found

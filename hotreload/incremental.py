@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, TypeVar
 
 from hotreload import frameworks
+from hotreload.errors import RestartNeeded
 from hotreload.lookup import as_function, docstring, function_index
 from hotreload.patching import MISSING, same_code
 from hotreload.plan import Method, Stmt, Version, match, pair_defs
@@ -37,6 +38,11 @@ class Transaction(Protocol):
 
     def merge(self, old: object, new: object, where: str) -> object:
         """The object to keep for ``where``: ``old`` patched, or ``new``."""
+
+    def follow_closures(
+        self, old: types.CodeType, new: types.CodeType, where: str
+    ) -> None:
+        """Closures the old code made take the new code."""
 
     def keep_names(self) -> frozenset[str]:
         """The names ``__hotreload_keep__`` lists."""
@@ -361,6 +367,23 @@ class Runner:
                     live[stmt.name] = value = merged
             if value is not previous:
                 self.changes.rebound.add(stmt.name)
+                if previous is not MISSING and old is not None:
+                    self._held_warning(stmt.name, previous, kept)
+
+    def _held_warning(self, name: str, previous: object, kept: object) -> None:
+        """Say that what was bound before stays as it was where it is held."""
+        self._clear_caches(previous)  # it calls the kept function: no old results
+        what = (
+            "the undecorated function"
+            if previous is kept
+            else "the old wrapper, emptied of cached results,"
+            if hasattr(previous, "cache_clear")
+            else "the object its old decorators made"
+        )
+        self.txn.warnings.append(
+            f"{name}: its decorators made a new object; references held elsewhere "
+            f"keep {what} (running the new code)"
+        )
 
     def _eval(self, node: ast.expr) -> Any:
         expr = ast.Expression(body=node)
@@ -408,6 +431,7 @@ class Runner:
 
         self.txn.undo.append(undo)
         changed = not same_code(func.__code__, code)
+        self.txn.follow_closures(func.__code__, code, qualname)
         func.__code__ = code
         func.__doc__ = docstring(code)
         if values is not None:
@@ -594,7 +618,7 @@ class Runner:
         if cls is not None:
             refusal = frameworks.refuse_rerun(cls)
             if refusal:
-                raise RuntimeError(refusal)
+                raise RestartNeeded(cls, refusal)
         before = self.live.get(stmt.name, MISSING)
         self.ran += 1
         self.bound |= stmt.binds

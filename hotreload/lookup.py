@@ -12,12 +12,12 @@ from __future__ import annotations
 import functools
 import inspect
 import types
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
 from hotreload.patching import cell_get
 
-__all__ = ["as_function", "docstring", "function_index"]
+__all__ = ["as_function", "docstring", "function_index", "functions_running"]
 
 # How far the search for a decorated function's original looks.
 _SEARCH_DEPTH: Final = 5
@@ -56,30 +56,46 @@ def function_index(
     the heap.
     """
     found: dict[tuple[str, int], types.FunctionType] = {}
-    seen: set[int] = set()
-    for item in _reachable(roots, live, seen):
-        key = (item.__qualname__, item.__code__.co_firstlineno)
-        found.setdefault(key, item)
+    for item in _reachable(roots, {live.get("__name__")}):
+        if item.__globals__ is live:
+            key = (item.__qualname__, item.__code__.co_firstlineno)
+            found.setdefault(key, item)
     return found
 
 
+def functions_running(
+    codes: Mapping[int, object], namespaces: Iterable[Mapping[str, Any]]
+) -> list[types.FunctionType]:
+    """Functions reachable from ``namespaces`` whose code is one of ``codes``.
+
+    ``codes`` is keyed by ``id`` of the code objects. Used to find the
+    closures a function made before its code changed (the wrappers a
+    decorator made), in its module and in the other modules given.
+    """
+    spaces = list(namespaces)
+    names = {ns.get("__name__") for ns in spaces}
+    roots = [value for ns in spaces for value in ns.values()]
+    return [f for f in _reachable(roots, names) if id(f.__code__) in codes]
+
+
 def _reachable(
-    roots: Iterable[object], live: dict[str, Any], seen: set[int]
+    roots: Iterable[object], modules: set[object]
 ) -> Iterator[types.FunctionType]:
+    seen: set[int] = set()
     stack: list[tuple[object, int]] = [(r, 0) for r in roots]
     while stack:
         obj, depth = stack.pop()
         if id(obj) in seen or depth > _SEARCH_DEPTH:
             continue
         seen.add(id(obj))
-        if isinstance(obj, types.FunctionType) and obj.__globals__ is live:
+        if isinstance(obj, types.FunctionType):
             yield obj
         stack.extend(
-            (child, depth + 1) for child in _inside(obj, live) if child is not None
+            (child, depth + 1) for child in _inside(obj, modules) if child is not None
         )
 
 
-def _inside(obj: object, live: dict[str, Any]) -> list[object]:
+def _inside(obj: object, modules: set[object]) -> list[object]:
     """What a decorated function may be kept in, one step into ``obj``."""
     if isinstance(obj, types.FunctionType):
         return [cell_get(c) for c in obj.__closure__ or ()] + list(
@@ -90,8 +106,7 @@ def _inside(obj: object, live: dict[str, Any]) -> list[object]:
     if isinstance(obj, property):
         return [obj.fget, obj.fset, obj.fdel]
     if isinstance(obj, type):
-        ours = obj.__module__ == live.get("__name__")
-        return list(vars(obj).values()) if ours else []
+        return list(vars(obj).values()) if obj.__module__ in modules else []
     if isinstance(obj, functools.partial):
         return [obj.func, *obj.args]
     if isinstance(obj, types.ModuleType | str | bytes | int | float):

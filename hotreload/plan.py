@@ -148,7 +148,7 @@ def code_index(code: CodeType) -> dict[tuple[str, int], CodeType]:
 # -- parsing, cached by content ------------------------------------------------
 
 _CACHE_SIZE: Final = 256
-_cache: OrderedDict[tuple[bytes, str], Version] = OrderedDict()
+_cache: OrderedDict[tuple[bytes, str], Version | Exception] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -164,21 +164,29 @@ def parse_version(source: bytes, filename: str) -> Version:
         found = _cache.get(key)
         if found is not None:
             _cache.move_to_end(key)
+            if isinstance(found, Exception):
+                raise found.with_traceback(None)
             return found
-    tree = ast.parse(source, filename)
-    flags, deferred = _future_flags(tree)
-    version = Version(
-        source=source,
-        digest=digest,
-        tree=tree,
-        statements=[_summarise(i, n, deferred) for i, n in enumerate(tree.body)],
-        flags=flags,
-        annotations_deferred=deferred,
-    )
+    try:
+        tree = ast.parse(source, filename)
+        flags, deferred = _future_flags(tree)
+        version: Version | Exception = Version(
+            source=source,
+            digest=digest,
+            tree=tree,
+            statements=[_summarise(i, n, deferred) for i, n in enumerate(tree.body)],
+            flags=flags,
+            annotations_deferred=deferred,
+        )
+    except Exception as exc:  # SyntaxError, ValueError, RecursionError, MemoryError
+        # Kept too: a broken module costs nothing the next time it is seen.
+        version = exc
     with _cache_lock:
         _cache[key] = version
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
+    if isinstance(version, Exception):
+        raise version
     return version
 
 

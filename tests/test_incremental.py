@@ -371,12 +371,15 @@ def test_a_cascade_reruns_what_reads_a_changed_name(mods, log):
         f"TEN = {a}.f(1)\n"
         f"CALLS.append({a}.C)\n",
     )
-    with Reloader(mods.root, cascade=True) as cascading:
+    cascading = Reloader(mods.root, cascade=True)  # no watcher: reload() only
+    try:
         assert cascading.import_all() == []
         mb = sys.modules[b]
         mods.write(a, "CONST = 3\ndef f(x):\n    return x * 100\nclass C:\n    pass\n")
         cascading.reload(a)
         events = list(cascading.history)
+    finally:
+        cascading.stop()
     assert [e.module for e in events] == [a, b]
     assert events[1].ran == 3  # the import, DOUBLE and TEN; not the call
     assert (mb.CONST, mb.DOUBLE, mb.TEN) == (3, 6, 100)
@@ -476,3 +479,50 @@ def test_a_flag_that_gains_a_member_keeps_its_masks_right(mods, rl):
     assert (m.Perm.R | m.Perm.X).value == 5 and m.Perm(
         7
     ) == m.Perm.R | m.Perm.W | m.Perm.X
+
+
+def test_a_decorator_edit_updates_the_wrappers_it_made(mods, rl, log):
+    deco = mods.name("deco")
+    deco_src = (
+        "import functools\n"
+        "def traced(func):\n"
+        "    @functools.wraps(func)\n"
+        "    def wrapper(*args):\n"
+        "        return ('v1', func(*args))\n"
+        "    return wrapper\n"
+    )
+    mods.write(deco, deco_src)
+    src = f"from {deco} import traced\n@traced\ndef f(x):\n    return x\nclass C:\n    @traced\n    def m(self):\n        return 'm'\n"
+    name, m = load(mods, "m", src)
+    held, obj = m.f, m.C()
+    event = edit(mods, rl, deco, deco_src.replace("'v1'", "'v2'"))
+    assert event.ok and event.ran == 0
+    assert held(1) == ("v2", 1) and m.f is held and obj.m() == ("v2", "m")
+
+
+def test_a_cached_function_whose_signature_changes_serves_no_old_result(mods, rl):
+    src = "import functools\n@functools.lru_cache(maxsize=None)\ndef f(x):\n    return x\n"
+    name, m = load(mods, "m", src)
+    held = m.f
+    assert held(3) == 3
+    event = edit(
+        mods,
+        rl,
+        name,
+        src.replace("f(x):\n    return x", "f(x, y=1):\n    return x + y"),
+    )
+    assert event.ok and m.f(3) == 4 and held(3) == 4
+    assert any(w.startswith("f: ") for w in event.warnings)
+
+
+def test_a_module_too_deep_to_parse_fails_alone(mods, rl):
+    name, m = load(mods, "m", "X = 1\n")
+    other, mo = load(mods, "o", "Y = 1\n")
+    deep = "X = 1" + " + 1" * 200_000 + "\n"
+    mods.write(name, deep)
+    mods.write(other, "Y = 2\n")
+    first = rl.reload(name)
+    assert not first.ok and isinstance(first.error, RecursionError | MemoryError)
+    assert m.X == 1 and rl.reload(other).ok and mo.Y == 2
+    again = rl.reload(name)  # the parse failure, remembered by content
+    assert not again.ok and type(again.error) is type(first.error)

@@ -15,14 +15,16 @@ from hotreload import Reloader, ReloadError, ReloadEvent
 PACKAGE = Path(hotreload.__file__).parent
 
 # Lower numbers are lower layers; a module imports only from lower layers
-# (DESIGN "Layers": cli -> repl -> reloader -> {watcher, engine, registry,
-# graph} -> {roots, filters, events, errors, config}).
+# (DESIGN "Layers": cli -> repl and the IPython extension -> reloader ->
+# {watcher, engine, registry, graph} -> {roots, filters, events, errors, config}).
 LAYERS = {
     "errors": 0,
     "events": 0,
     "bytecode": 0,
     "filters": 0,
     "graph": 0,
+    "registries": 0,
+    "registrations": 0.5,  # finds the registries (0) for frameworks (1)
     "roots": 1,
     "config": 1,
     "patching": 1,
@@ -32,18 +34,19 @@ LAYERS = {
     "enums": 1,
     "registry": 2,
     "incremental": 3,
-    "functions": 2,
-    "classes": 3,
-    "engine": 4,
+    "functions": 3,
+    "classes": 4,
+    "engine": 5,
     "watcher": 2,
-    "imports": 4,
-    "reloader": 5,
-    "console": 6,
-    "commands": 6,
-    "repl": 7,
-    "cli": 8,
-    "__init__": 9,
-    "__main__": 10,
+    "imports": 5,
+    "reloader": 6,
+    "console": 7,
+    "commands": 7,
+    "repl": 8,
+    "ipython": 8,
+    "cli": 9,
+    "__init__": 10,
+    "__main__": 11,
 }
 # The REPL talks only to the Reloader (DESIGN: "the REPL only talks to Reloader").
 REPL_MAY_USE = {"reloader", "events", "errors", "config", "console", "commands"}
@@ -159,7 +162,7 @@ def test_layering(module: str) -> None:
     imported = _imports_of(PACKAGE / f"{module}.py") & set(LAYERS)
     for other in imported:
         assert LAYERS[other] < LAYERS[module], f"{module} imports {other}"
-    if module in {"console", "commands", "repl"}:
+    if module in {"console", "commands", "repl", "ipython"}:
         assert imported <= REPL_MAY_USE, f"{module} reaches past the Reloader"
     if module == "watcher":
         assert "engine" not in imported
