@@ -25,7 +25,8 @@ class Cls(Kind):
 
     def render(self, m: str, i: int, p: Params, dep: Dep | None) -> str:
         out = (
-            f"class C{i}:\n    K = {p['ck']}\n\n"
+            # The class attribute reads a module constant (item 12).
+            f"CK{i} = {p['ck']}\n\n\nclass C{i}:\n    K = CK{i}\n\n"
             "    def __init__(self, x):\n        self.x = x\n\n"
             f"    def m(self, y):\n        return self.x * {p['k']} + y\n\n"
             f"    @staticmethod\n    def s(y):\n        return y + {p['ks']}\n\n"
@@ -58,7 +59,7 @@ class Cls(Kind):
                 ("H(3).m(1)", "H.s(2)", "H.c(2)", "H.K", f"isinstance({c}(1), H)"),
                 alias=f"C{i}",
             ),
-            Subject("bound", f"{c}(2).m", ("H(5)",)),
+            Subject("bound", f"{c}(2).m", ("H(5)", "H.__code__.co_firstlineno")),
             Subject("sm", f"{c}.s", ("H(5)",)),
             Subject("cm", f"{c}.c", ("H(5)",)),
             Subject("inner", f"{c}.Inner()", ("H.im()", f"isinstance(H, {c}.Inner)")),
@@ -80,7 +81,7 @@ class Cls(Kind):
         return out
 
     def names(self, i: int, dep: Dep | None) -> tuple[str, ...]:
-        return (f"C{i}", f"D{i}", f"DEFAULT{i}", f"BM{i}")
+        return (f"C{i}", f"D{i}", f"DEFAULT{i}", f"BM{i}", f"CK{i}")
 
 
 class DataCls(Kind):

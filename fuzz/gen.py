@@ -19,6 +19,7 @@ from fuzz.classes import ClassRegistry, Cls, DataCls, EnumCls, NTCall, NTuple
 from fuzz.cross import XAlias, XDeco, XFunc, XInstance, XPartial, XSub, XValue
 from fuzz.kinds import (
     Closure,
+    Compound,
     Const,
     Deco,
     Dep,
@@ -64,6 +65,7 @@ KINDS: dict[str, Kind] = {
         ClassRegistry(),
         Dispatch(),
         State(),
+        Compound(),
         XDeco(),
         XSub(),
         XInstance(),
@@ -154,7 +156,12 @@ def source(prog: Program, v: int, module: str) -> str:
         parts[0] += "\nimport a\n"
         if names:
             parts[0] += f"from a import {', '.join(sorted(names))}\n"
-    for pos, comp in enumerate(prog.comps):
+    # "@pos" orders components in their module: an edit may move one.
+    order = sorted(
+        range(len(prog.comps)), key=lambda i: (prog.versions[v][i][1]["@pos"], i)
+    )
+    for pos in order:
+        comp = prog.comps[pos]
         if comp.module == module and prog.present(v, pos):
             params = prog.versions[v][pos][1]
             text = KINDS[comp.kind].render(module, comp.index, params, prog.dep(v, pos))
@@ -230,7 +237,9 @@ def _mutate(rng: random.Random, prog: Program, version: Version, module: str) ->
     for pos in rng.sample(mine, min(len(mine), rng.choice((1, 1, 2)))):
         on, params = version[pos]
         kind = KINDS[prog.comps[pos].kind]
-        if not on or rng.random() < 0.1 or not (kind.edits or kind.flags):
+        if on and rng.random() < 0.1:
+            params["@pos"] = rng.randint(0, 10 * len(prog.comps))  # moved
+        elif not on or rng.random() < 0.1 or not (kind.edits or kind.flags):
             version[pos] = (not on, params)
         else:
             kind.mutate(rng, params)
@@ -251,8 +260,10 @@ def generate(seed: int) -> tuple[Program, Plan]:
             continue
         dep = rng.choice(deps) if KINDS[kind].cross else None
         comps.append(Comp(kind, "b", len(comps), dep))
-    for comp in comps:
-        v0.append((rng.random() < 0.85, KINDS[comp.kind].init(rng)))
+    for pos, comp in enumerate(comps):
+        params = KINDS[comp.kind].init(rng)
+        params["@pos"] = 10 * pos
+        v0.append((rng.random() < 0.85, params))
     prog = Program(comps, [v0])
     for _ in range(rng.randint(2, 7)):
         prev = prog.versions[-1]

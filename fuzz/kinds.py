@@ -121,14 +121,16 @@ class Func(Kind):
     """A plain function, maybe cached, with a partial and a callback list."""
 
     name = "func"
-    ranges = {"k": (1, 9), "c": (0, 9)}
-    edits = ("k", "c")
+    ranges = {"k": (1, 9), "c": (0, 9), "fd": (1, 9)}
+    edits = ("k", "c", "fd")
     flags = ("lru", "sig", "pf", "cb")
 
     def render(self, m: str, i: int, p: Params, dep: Dep | None) -> str:
         deco = "@functools.lru_cache(maxsize=None)\n" if p["lru"] else ""
-        args, extra = ("x, y=1", " + y") if p["sig"] else ("x", "")
-        out = f"{deco}def f{i}({args}):\n    return x * {p['k']} + {p['c']}{extra}\n"
+        # The default reads a module constant: editing it re-runs the def.
+        args, extra = (f"x, y=FD{i}", " + y") if p["sig"] else ("x", "")
+        out = f"FD{i} = {p['fd']}\n\n\n{deco}def f{i}({args}):\n"
+        out += f"    return x * {p['k']} + {p['c']}{extra}\n"
         if p["pf"]:
             out += f"\n\npf{i} = functools.partial(f{i}, 2)\n"
         if p["cb"]:
@@ -137,7 +139,9 @@ class Func(Kind):
 
     def subjects(self, m: str, i: int, p: Params, dep: Dep | None) -> list[Subject]:
         out = [
-            Subject("f", f"{m}.f{i}", ("H(3)",), alias=f"f{i}"),
+            Subject(
+                "f", f"{m}.f{i}", ("H(3)", "H.__code__.co_firstlineno"), alias=f"f{i}"
+            ),
             Subject("partial", f"functools.partial({m}.f{i}, 5)", ("H()",)),
             Subject("cblist", f"[{m}.f{i}]", ("H[0](4)",)),
         ]
@@ -149,7 +153,7 @@ class Func(Kind):
         return out
 
     def names(self, i: int, dep: Dep | None) -> tuple[str, ...]:
-        return (f"f{i}", f"pf{i}", f"CB{i}")
+        return (f"f{i}", f"pf{i}", f"CB{i}", f"FD{i}")
 
 
 class Lambda(Kind):
@@ -345,3 +349,25 @@ class State(Kind):
 
     def names(self, i: int, dep: Dep | None) -> tuple[str, ...]:
         return (f"TOKEN{i}", f"token{i}")
+
+
+class Compound(Kind):
+    """Functions defined inside an ``if`` that reads a module constant."""
+
+    name = "compound"
+    ranges = {"mode": (1, 9), "k": (1, 9)}
+    edits = ("mode", "k")
+
+    def render(self, m: str, i: int, p: Params, dep: Dep | None) -> str:
+        return (
+            f"MODE{i} = {p['mode']}\n\n\nif MODE{i} > 5:\n\n"
+            f"    def pick{i}(x):\n        return x * {p['k']}\n\n"
+            f"else:\n\n    def pick{i}(x):\n        return x + {p['k']}\n"
+        )
+
+    def subjects(self, m: str, i: int, p: Params, dep: Dep | None) -> list[Subject]:
+        probes = ("H(3)", "H.__code__.co_firstlineno")
+        return [Subject("pick", f"{m}.pick{i}", probes, alias=f"pick{i}")]
+
+    def names(self, i: int, dep: Dep | None) -> tuple[str, ...]:
+        return (f"pick{i}", f"MODE{i}")

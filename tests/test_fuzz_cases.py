@@ -357,3 +357,29 @@ def test_singledispatch_implementations_follow_their_own_edits(mods, rl):
     sd = m.sd
     edit(mods, rl, name, DISPATCH.format(k=4) + "\nX = 1\n")
     assert m.sd("s") == "s2" and m.sd(3) == 12 and sd(3) == 12 and sd(2.5) == "object"
+
+
+BRANCH = """
+MODE = 1
+
+
+if MODE > 5:
+
+    def pick(x):
+        return x * 9
+
+else:
+
+    def pick(x):
+        return x + 9
+"""
+
+
+def test_function_in_a_moved_if_statement_gets_its_new_line(mods, rl):
+    name, m = load(mods, "m", "A = 1\nB = 2\nC = 3\n" + BRANCH)
+    pick = m.pick
+    edit(mods, rl, name, BRANCH)
+    lines = (HEAD + BRANCH).splitlines()
+    line = lines.index("else:") + 3  # the second pick, one blank line below
+    assert m.pick(3) == 12 and pick is m.pick
+    assert m.pick.__code__.co_firstlineno == line  # where a fresh import puts it
