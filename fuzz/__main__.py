@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from fuzz.gen import Program, full_plan, generate
+from fuzz.gen import KINDS, Program, full_plan, generate
 from fuzz.judge import UNEXPLAINED, Finding
 from fuzz.minimize import family, minimize
 from fuzz.report import reproducer, table
@@ -28,9 +28,12 @@ from fuzz.run import run_program
 __all__ = ["main", "run_seed"]
 
 
+WITHOUT: frozenset[str] = frozenset()  # set by main before the workers fork
+
+
 def run_seed(seed: int) -> tuple[int, list[Finding]]:
     """Generate and run the sequence of ``seed``."""
-    prog, plan = generate(seed)
+    prog, plan = generate(seed, WITHOUT)
     return seed, run_program(prog, plan)
 
 
@@ -43,7 +46,7 @@ def _shrink(
         for f in run_program(prog, full_plan(prog)):
             if family(f.signature) == want:
                 return prog, f
-    prog, _ = generate(seed)
+    prog, _ = generate(seed, WITHOUT)
     result = minimize(prog, finding.signature)
     if result is None:
         return prog, finding
@@ -64,11 +67,22 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="shrink the first K failure signatures (0: show them as found)",
     )
     parser.add_argument("--json", type=Path, help="also write the results there")
+    parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        choices=sorted(KINDS),
+        metavar="KIND",
+        help="leave a kind of component out (repeatable), to look past a known "
+        f"failure; kinds: {', '.join(sorted(KINDS))}",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
+    global WITHOUT
+    WITHOUT = frozenset(args.without)
     started = time.perf_counter()
     seeds = [args.seed * 1_000_000 + k for k in range(args.sequences)]
     if args.jobs > 1:

@@ -34,6 +34,7 @@ from fuzz.kinds import (
 )
 
 __all__ = [
+    "BAD",
     "HEADER",
     "KINDS",
     "Comp",
@@ -41,6 +42,7 @@ __all__ = [
     "Probe",
     "Program",
     "Version",
+    "bad_line",
     "full_plan",
     "generate",
     "probes_at",
@@ -77,6 +79,10 @@ KINDS: dict[str, Kind] = {
 }
 _PLAIN = [k.name for k in KINDS.values() if not k.cross]
 _CROSS = [k.name for k in KINDS.values() if k.cross]
+BAD = (
+    'raise RuntimeError("a bad version")\n',
+    "def broken(:\n    pass\n",
+)
 HEADER = "import collections\nimport dataclasses\nimport enum\nimport functools\nimport typing\n"
 
 Version = list[tuple[bool, Params]]
@@ -98,6 +104,19 @@ class Program:
 
     comps: list[Comp]
     versions: list[Version]
+    # Per version: None, or (module, slot, style) of a statement that makes
+    # that module fail (style 0: it raises at import; 1: a syntax error). The
+    # reload must be rejected and leave everything as the last good version.
+    bad: list[tuple[str, int, int] | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.bad += [None] * (len(self.versions) - len(self.bad))
+
+    def good(self, v: int) -> int:
+        """The last version up to ``v`` that is not a bad one."""
+        while self.bad[v] is not None:
+            v -= 1
+        return v
 
     def present(self, v: int, pos: int) -> bool:
         """Whether component ``pos`` is in version ``v`` (with what it needs)."""
@@ -167,12 +186,24 @@ def source(prog: Program, v: int, module: str) -> str:
             text = KINDS[comp.kind].render(module, comp.index, params, prog.dep(v, pos))
             if text:
                 parts.append(text)
+    bad = prog.bad[v]
+    if bad is not None and bad[0] == module:
+        parts.insert(min(bad[1], len(parts)), BAD[bad[2]])
     return "\n\n".join(parts)
+
+
+def bad_line(prog: Program, v: int) -> int:
+    """The line of the failing statement of bad version ``v``."""
+    bad = prog.bad[v]
+    assert bad is not None
+    text = source(prog, v, bad[0])
+    return text[: text.index(BAD[bad[2]])].count("\n") + 1
 
 
 def subjects_at(prog: Program, v: int) -> dict[tuple[int, str], Subject]:
     """Every subject of version ``v``, by (component, key)."""
     out: dict[tuple[int, str], Subject] = {}
+    v = prog.good(v)
     for pos, comp in enumerate(prog.comps):
         if not prog.present(v, pos):
             continue
@@ -245,15 +276,20 @@ def _mutate(rng: random.Random, prog: Program, version: Version, module: str) ->
             kind.mutate(rng, params)
 
 
-def generate(seed: int) -> tuple[Program, Plan]:
-    """A random program, its edit sequence and what it holds, from ``seed``."""
+def generate(seed: int, without: frozenset[str] = frozenset()) -> tuple[Program, Plan]:
+    """A random program, its edit sequence and what it holds, from ``seed``.
+
+    Kinds named in ``without`` are left out (to look past a known failure).
+    """
     rng = random.Random(seed)
+    plain = [k for k in _PLAIN if k not in without]
+    cross = [k for k in _CROSS if k not in without]
     comps: list[Comp] = []
     v0: Version = []
     for _ in range(rng.randint(3, 7)):
-        comps.append(Comp(rng.choice(_PLAIN), "a", len(comps)))
+        comps.append(Comp(rng.choice(plain), "a", len(comps)))
     for _ in range(rng.randint(1, 4)):
-        kind = rng.choice(_CROSS + _PLAIN[:4]) if rng.random() < 0.8 else "func"
+        kind = rng.choice(cross + plain[:4]) if rng.random() < 0.8 else plain[0]
         needs = KINDS[kind].deps
         deps = [p for p, c in enumerate(comps) if c.module == "a" and c.kind in needs]
         if KINDS[kind].cross and not deps:
@@ -272,13 +308,21 @@ def generate(seed: int) -> tuple[Program, Plan]:
             for module in rng.choice((("a",), ("a",), ("b",), ("a", "b"))):
                 _mutate(rng, prog, version, module)
             prog.versions.append(version)
-            if any(
-                source(prog, len(prog.versions) - 1, m)
-                != source(prog, len(prog.versions) - 2, m)
-                for m in "ab"
-            ):
+            prog.bad.append(None)
+            last = len(prog.versions) - 1
+            changed = [
+                m for m in "ab" if source(prog, last, m) != source(prog, last - 1, m)
+            ]
+            if len(changed) == 1 and rng.random() < 0.15:
+                # First a version of the same edit that fails, then the fix.
+                prog.versions.insert(last, copy.deepcopy(version))
+                prog.bad.insert(
+                    last, (changed[0], rng.randint(1, 12), rng.randint(0, 1))
+                )
+            if changed:
                 break
             prog.versions.pop()
+            prog.bad.pop()
     return prog, _random_plan(rng, prog)
 
 

@@ -14,6 +14,9 @@ Kinds, in the order the table shows them:
   interpreter imports;
 - ``crash``: ``Reloader.reload`` raised, the live process died or hung, or
   a failed reload's traceback ends inside hotreload;
+- ``rollback``: a version that raises at import or does not compile was
+  accepted, its traceback misses the user's line, or the modules were not
+  left exactly as they were (DESIGN item 1);
 - ``explained``: a stale reference that a warning of the event names
   (allowed: DESIGN item 4);
 - ``harness``: the fuzzer's own fault (a version that does not import
@@ -26,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from fuzz.gen import KINDS, Probe, Program
+from fuzz.gen import KINDS, Probe, Program, bad_line
 
 __all__ = ["KINDS_ORDER", "UNEXPLAINED", "Finding", "judge", "normalize"]
 
@@ -37,6 +40,7 @@ KINDS_ORDER = (
     "alias",
     "failed",
     "crash",
+    "rollback",
     "explained",
     "harness",
 )
@@ -103,14 +107,41 @@ def _explains(warning: str, names: tuple[str, ...], instances: bool) -> bool:
     return any(re.search(rf"(?<![\w.]){re.escape(n)}\b", warning) for n in names)
 
 
-def _failure(step: int, rec: dict[str, Any]) -> Finding | None:
+def _rejected(prog: Program, step: int, rec: dict[str, Any]) -> Finding | None:
+    """A bad version must be rejected, with a traceback at the user's line."""
+    bad = prog.bad[step]
+    assert bad is not None
+    style = ("raise", "syntax")[bad[2]]
+    mine = [ev for ev in rec["events"] if ev["module"] == bad[0]]
+    if not mine or all(ev["ok"] for ev in mine):
+        return Finding("rollback", step, f"rollback:accepted:{style}")
+    where = f'{bad[0]}.py", line {bad_line(prog, step)}'
+    if not any(where in ev["traceback"] for ev in mine):
+        text = "\n".join(ev["traceback"] for ev in mine)
+        detail = f"the traceback should name {where}\n{text}"
+        return Finding("rollback", step, f"rollback:traceback:{style}", detail=detail)
+    frames = [
+        line
+        for ev in mine
+        for line in ev["traceback"].splitlines()
+        if line.lstrip().startswith('File "') and f"{bad[0]}.py" not in line
+    ]
+    if frames:
+        detail = "frames that are not the user's:\n" + "\n".join(frames)
+        return Finding(
+            "rollback", step, f"rollback:foreign-frames:{style}", detail=detail
+        )
+    return None
+
+
+def _failure(step: int, rec: dict[str, Any], skip: str = "") -> Finding | None:
     if "crash" in rec:
         last = rec["crash"].strip().splitlines()[-1]
         return Finding(
             "crash", step, f"crash:raised:{normalize(last)}", detail=rec["crash"]
         )
     for ev in rec["events"]:
-        if not ev["ok"]:
+        if not ev["ok"] and ev["module"] != skip:
             kind = "crash" if ev["internal"] else "failed"
             error = normalize(str(ev["error"]).splitlines()[0][:120])
             text = f"{ev['module']} ({ev['trigger']}): {ev['error']}\n{ev['traceback']}"
@@ -139,10 +170,15 @@ def judge(
         if not fresh[v]["ok"]:
             out.append(Finding("harness", v, "harness:fresh", detail=fresh[v]["error"]))
             break
-        failure = _failure(v, rec)
+        bad = prog.bad[v]
+        failure = _failure(v, rec, "" if bad is None else bad[0])
         if failure is not None:
             out.append(failure)
             break
+        if bad is not None:
+            wrong = _rejected(prog, v, rec)
+            if wrong is not None:
+                out.append(wrong)
         expected = fresh[v]["value"]
         for p in probes[v]:
             got = rec["results"].get(p.pid)
@@ -162,6 +198,8 @@ def _classify(
     names = _names(prog, p.pos)
     if v == 0:
         kind = "harness"
+    elif prog.bad[v] is not None:
+        kind = "rollback"  # a rejected version left something changed
     elif p.target == "alias":
         kind = "alias"
     elif p.target == "attr" and not p.holds:

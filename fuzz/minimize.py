@@ -52,25 +52,32 @@ def minimize(
     tries = 1
     if found is None:
         return None
-    best = Program(prog.comps, copy.deepcopy(prog.versions[: found.step + 1]))
+    best = Program(
+        prog.comps,
+        copy.deepcopy(prog.versions[: found.step + 1]),
+        prog.bad[: found.step + 1],
+    )
+    Bad = list[tuple[str, int, int] | None]
 
-    def attempt(versions: list[Version]) -> bool:
+    def attempt(versions: list[Version], bad: Bad | None = None) -> bool:
         nonlocal best, found, tries
-        if tries >= budget or len(versions) < 2:
+        marks = list(best.bad if bad is None else bad)
+        if tries >= budget or len(versions) < 2 or marks[0] is not None:
             return False
         tries += 1
-        trial = Program(best.comps, versions)
+        trial = Program(best.comps, versions, marks)
         hit = hits(trial)
         if hit is None:
             return False
-        best = Program(best.comps, versions[: hit.step + 1])
+        best = Program(best.comps, versions[: hit.step + 1], marks[: hit.step + 1])
         found = hit
         return True
 
     for _round in range(2):
         i = 0
         while i < len(best.versions) - 1:
-            if not attempt(best.versions[:i] + best.versions[i + 1 :]):
+            keep = best.bad[:i] + best.bad[i + 1 :]
+            if not attempt(best.versions[:i] + best.versions[i + 1 :], keep):
                 i += 1
         for pos in reversed(range(len(best.comps))):
             if any(v[pos][0] for v in best.versions):

@@ -16,6 +16,7 @@ _LABELS = {
     "alias": "tracked alias wrong",
     "failed": "valid edit failing",
     "crash": "crash in hotreload",
+    "rollback": "bad version not cleanly rejected",
     "explained": "divergence a warning explains (allowed)",
     "harness": "fuzzer fault",
 }

@@ -199,7 +199,7 @@ def _live(prog: Program, plan: Plan, probes: list[list[Probe]]) -> dict[str, Any
                 rec["crash"] = traceback.format_exc(limit=12)
                 break
             rec["events"] = [_event(e, package) for e in events]
-            if not all(e.ok for e in events):
+            if not all(e.ok for e in events) and prog.bad[v] is None:
                 break
         for pos, key in plan.takes[v]:
             expr = subjects_at(prog, v)[pos, key].expr
@@ -241,5 +241,5 @@ def run_program(prog: Program, plan: Plan) -> list[Finding]:
     probes = [probes_at(prog, plan, v) for v in range(len(prog.versions))]
     live = run_live(prog, plan, probes)
     done = len(live["value"]["steps"]) if live["ok"] else 0
-    fresh = [run_fresh(prog, v, probes[v]) for v in range(done)]
+    fresh = [run_fresh(prog, prog.good(v), probes[v]) for v in range(done)]
     return judge(prog, probes, live, fresh)

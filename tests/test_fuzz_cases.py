@@ -383,3 +383,14 @@ def test_function_in_a_moved_if_statement_gets_its_new_line(mods, rl):
     line = lines.index("else:") + 3  # the second pick, one blank line below
     assert m.pick(3) == 12 and pick is m.pick
     assert m.pick.__code__.co_firstlineno == line  # where a fresh import puts it
+
+
+def test_syntax_error_traceback_shows_only_the_users_file(mods, rl):
+    name, m = load(mods, "m", "X = 1\n")
+    mods.write(name, HEAD + "X = 2\ndef broken(:\n    pass\n")
+    event = rl.reload(name)
+    assert not event.ok and isinstance(event.error, SyntaxError) and m.X == 1
+    frames = [
+        ln for ln in event.traceback.splitlines() if ln.lstrip().startswith("File")
+    ]
+    assert frames == [f'  File "{mods.path(name)}", line 6'], event.traceback
