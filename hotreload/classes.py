@@ -46,6 +46,10 @@ class ClassMerger(Merger):
     def __init__(self, module: types.ModuleType) -> None:
         super().__init__(module)
         self.used_classes: set[int] = set()
+        # Kept classes whose framework machinery was rebuilt, and the fields
+        # each kept class had before (to know whether instances lack one).
+        self.rebuilt: set[type] = set()
+        self.fields: dict[type, frozenset[str] | None] = {}
         # Classes replaced: old -> (the class its instances move to, where, why).
         self.migrations: dict[type, tuple[type, str, str]] = {}
 
@@ -147,10 +151,18 @@ class ClassMerger(Merger):
             return new
         self.kept[id(new)] = old
         self.seen.append(new)
+        fields = self.fields_before(old)
         self._update_class(old, dict(vars(new)), new)
         recount_abstracts(old)
-        self.warnings += frameworks.rebuild(old, new)
+        self.warnings += frameworks.rebuild(old, new, fields)
+        self.rebuilt.add(old)
         return old
+
+    def fields_before(self, cls: type) -> frozenset[str] | None:
+        """The fields ``cls`` had when this reload first looked (for rebuild)."""
+        if cls not in self.fields:
+            self.fields[cls] = frameworks.field_names(cls)
+        return self.fields[cls]
 
     def _graft_enum(self, old: enum.EnumType, new: Any) -> Any:
         """Keep an enum whose members stay the same; move its methods into it.

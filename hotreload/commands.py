@@ -19,8 +19,10 @@ from typing import Any, Final, Protocol
 
 from hotreload.errors import RejectedError, UnknownModuleError
 from hotreload.events import ReloadEvent, error_text
+from hotreload.timing import timeit_command
 
 __all__ = [
+    "CODE_COMMANDS",
     "COMMANDS",
     "PREFIXES",
     "CommandFunc",
@@ -68,6 +70,8 @@ class ReplReloader(Protocol):
 
 
 CommandFunc = Callable[[ReplReloader, list[str]], str]
+#: A command that runs code: ``(namespace, rest of the line as typed) -> str``.
+CodeCommandFunc = Callable[[dict[str, Any], str], str]
 
 
 class ReplExit(Exception):
@@ -143,8 +147,12 @@ def is_command(line: str) -> bool:
     return line.lstrip().startswith(PREFIXES)
 
 
-def run_command(reloader: ReplReloader, line: str) -> str:
+def run_command(
+    reloader: ReplReloader, line: str, namespace: dict[str, Any] | None = None
+) -> str:
     """Run one command line such as ``":reload greet"`` or ``"%status"``.
+
+    ``namespace`` is where commands that run code (``:timeit``) run it.
 
     Returns:
         The text to show. An unknown command gives a message naming the close
@@ -155,6 +163,11 @@ def run_command(reloader: ReplReloader, line: str) -> str:
     """
     text = line.strip()
     name, *args = text[1:].split() or ["help"]
+    code_func = CODE_COMMANDS.get(name.lower())
+    if code_func is not None:
+        if namespace is None:
+            return f"{text[0]}{name} runs code, which only the REPL can do"
+        return code_func(namespace, text[1:].strip()[len(name) :])
     func = COMMANDS.get(name.lower())
     if func is None:
         return _unknown_command(name, prefix=text[0])
@@ -163,7 +176,7 @@ def run_command(reloader: ReplReloader, line: str) -> str:
 
 def _unknown_command(name: str, prefix: str = ":") -> str:
     # Matched without the prefix, which every command shares.
-    close = difflib.get_close_matches(name, COMMANDS, n=3, cutoff=0.6)
+    close = difflib.get_close_matches(name, _all_names(), n=3, cutoff=0.6)
     hint = " or ".join(f"{prefix}{c}" for c in close)
     return f"unknown command {prefix}{name}; " + (
         f"did you mean {hint}?" if close else f"see {prefix}help"
@@ -201,15 +214,18 @@ def help_text(names: Sequence[str] = ()) -> str:
     ``hotreload watch --help`` shows the same table as ``:help``.
     """
     rows = []
-    for name in names or COMMANDS:
-        func = COMMANDS.get(name)
+    for name in names or _all_names():
+        func: Callable[..., str] | None = COMMANDS.get(name) or CODE_COMMANDS.get(name)
         if func is None:
             return _unknown_command(name)
         usage = f":{name} {_ARGS.get(name, '')}".rstrip()
         rows.append((usage, (func.__doc__ or "").splitlines()[0]))
     text = _table(rows)
     if not names:
-        text += "\n(% works as well as :; any other line is Python)"
+        text += (
+            "\n(% works as well as :; !COMMAND runs a shell command; NAME? shows"
+            "\nwhat NAME is, NAME?? its source; any other line is Python)"
+        )
     return text
 
 
@@ -392,8 +408,22 @@ COMMANDS: Final[dict[str, CommandFunc]] = {
     "quit": cmd_quit,
 }
 
+#: name -> command that runs code in the REPL's namespace.
+CODE_COMMANDS: Final[dict[str, CodeCommandFunc]] = {
+    "timeit": timeit_command,
+}
+
+
+def _all_names() -> list[str]:
+    """Every command, in the order of ``:help`` (``:quit`` last)."""
+    names = [*COMMANDS, *CODE_COMMANDS]
+    names.remove("quit")
+    return [*names, "quit"]
+
+
 _ARGS: Final = {
     "help": "[COMMAND]",
+    "timeit": "[-n N] [-r R] STATEMENT",
     "reload": "[NAME ...|all]",
     "history": "[N]",
     "errors": "[NAME]",

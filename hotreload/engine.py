@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from hotreload import classes
+from hotreload import classes, frameworks
 from hotreload.bytecode import stored_globals
 from hotreload.classes import ClassMerger
 from hotreload.errors import RejectedError
@@ -250,6 +250,9 @@ class _Transaction(ClassMerger):
                 return _failed(exc, [f"{BEFORE} raised; nothing was changed"])
             before_ran = True
         self.snapshot = dict(self.live)
+        # A Flask app refuses routes after its first request; a reload may
+        # add them (its own reloader would restart the process instead).
+        close_setup = frameworks.open_setup(self.live)
         try:
             if self.incremental is not None:
                 outcome = self._apply_incremental(*self.incremental)
@@ -266,6 +269,8 @@ class _Transaction(ClassMerger):
             if is_interrupt(exc):
                 raise  # rolled back, then passed on to the user's Ctrl-C
             return _failed(exc, warnings)
+        finally:
+            close_setup()
         linecache.checkcache(self.live.get("__file__"))
         return outcome
 

@@ -44,6 +44,11 @@ class Transaction(Protocol):
     ) -> None:
         """Closures the old code made take the new code."""
 
+    rebuilt: set[type]
+
+    def fields_before(self, cls: type) -> frozenset[str] | None:
+        """The fields ``cls`` had before this reload changed it."""
+
     def keep_names(self) -> frozenset[str]:
         """The names ``__hotreload_keep__`` lists."""
 
@@ -143,16 +148,13 @@ class Runner:
         live = self.live
         pairs = match(self.old, self.new)
         keep = self.txn.keep_names()
+        # Names imported from a module that changed upstream changed here too
+        # (the registry may have rebound them already).
+        forced, self.changes = self._from_upstream()
         if not self.script:
             self._remove_unbound()
-        forced, rebound, patched = self._from_upstream()
-        # The registry may have rebound those names already (alias
-        # rebinding): they changed in this reload all the same.
-        self.changes.rebound |= rebound
-        self.changes.patched |= patched
-        paired_old = {stmt.index for stmt in pairs.values()}
         if self.script:
-            self._script_warnings(pairs, paired_old)
+            self._script_warnings(pairs)
         for stmt in self.new.statements:
             old = pairs.get(stmt.index)
             if stmt.kind == "def":
@@ -174,7 +176,7 @@ class Runner:
         seen = changes.rebound if stmt.call_only else changes.any_of()
         if stmt.reads & seen:
             return True
-        for name, module in self._module_names():
+        for name, module in self._module_names:
             if name not in stmt.reads:
                 continue
             up = self.upstream.get(module)
@@ -189,38 +191,36 @@ class Runner:
         return False
 
     @functools.cached_property
-    def _modules(self) -> list[tuple[str, str]]:
-        pairs = []
-        for stmt in self.new.statements:
-            for bound, target in stmt.module_names:
-                pairs.append((bound, self.txn.absolute(target, 0)))
-        return pairs
-
     def _module_names(self) -> list[tuple[str, str]]:
-        return self._modules if self.upstream else []
+        """``(bound name, module)`` of the version's ``import m`` statements."""
+        if not self.upstream:
+            return []
+        return [
+            (bound, self.txn.absolute(target, 0))
+            for stmt in self.new.statements
+            for bound, target in stmt.module_names
+        ]
 
-    def _from_upstream(self) -> tuple[set[int], set[str], set[str]]:
+    def _from_upstream(self) -> tuple[set[int], Changes]:
         """Import statements taking a name that changed upstream, and those names.
 
-        Returns the statements to run again, the names rebound and the names
-        whose object changed in place.
+        Returns the statements to run again, and the names that changed.
         """
         forced: set[int] = set()
-        rebound: set[str] = set()
-        patched: set[str] = set()
-        if not self.upstream:
-            return forced, rebound, patched
-        for stmt in self.new.statements:
+        seeded = Changes()
+        for stmt in self.new.statements if self.upstream else ():
             for module, level, attr, bound in stmt.imports:
                 up = self.upstream.get(self.txn.absolute(module, level))
                 if up is None:
                     continue
                 if attr in up.rebound:
                     forced.add(stmt.index)
-                    rebound.add(bound)
-                elif attr in up.patched or attr in up.rebuilt:
-                    patched.add(bound)
-        return forced, rebound, patched
+                    seeded.rebound.add(bound)
+                elif attr in up.rebuilt:
+                    seeded.rebuilt.add(bound)
+                elif attr in up.patched:
+                    seeded.patched.add(bound)
+        return forced, seeded
 
     def _remove_unbound(self) -> None:
         """Names only the old version bound leave the module before anything runs."""
@@ -231,19 +231,27 @@ class Runner:
                 self.removed.append(name)
                 self.changes.rebound.add(name)  # what reads it must fail now
 
-    def _script_warnings(self, pairs: Mapping[int, Stmt], paired: set[int]) -> None:
-        for stmt in self.new.statements:
-            if stmt.kind == "other" and stmt.index not in pairs:
-                self.txn.warnings.append(
-                    f"line {stmt.node.lineno}: a changed top-level statement of "
-                    f"the script {SCRIPT_WARNING}"
-                )
-        for stmt in self.old.statements:
-            if stmt.kind == "other" and stmt.index not in paired:
-                self.txn.warnings.append(
-                    f"a removed top-level statement of the script (line "
-                    f"{stmt.node.lineno} before) {SCRIPT_WARNING}"
-                )
+    def _script_warnings(self, pairs: Mapping[int, Stmt]) -> None:
+        """Say which of the script's other statements apply from its next start."""
+        paired = {stmt.index for stmt in pairs.values()}
+        added = [
+            s for s in self.new.statements if s.kind == "other" and s.index not in pairs
+        ]
+        gone = [
+            s
+            for s in self.old.statements
+            if s.kind == "other" and s.index not in paired
+        ]
+        for stmt in added:
+            self.txn.warnings.append(
+                f"line {stmt.node.lineno}: a changed top-level statement of the "
+                f"script {SCRIPT_WARNING}"
+            )
+        for stmt in gone[len(added) :]:
+            self.txn.warnings.append(
+                f"a removed top-level statement of the script (line "
+                f"{stmt.node.lineno} before) {SCRIPT_WARNING}"
+            )
 
     # -- statements ----------------------------------------------------------
 
@@ -619,6 +627,7 @@ class Runner:
             refusal = frameworks.refuse_rerun(cls)
             if refusal:
                 raise RestartNeeded(cls, refusal)
+            self.txn.fields_before(cls)
         before = self.live.get(stmt.name, MISSING)
         self.ran += 1
         self.bound |= stmt.binds
@@ -651,6 +660,10 @@ class Runner:
             if after is not before:
                 self.changes.rebound.add(stmt.name)
                 return
+        if cls is not None and cls not in self.txn.rebuilt:
+            # Its decorators (dataclass, attrs) worked on the kept class itself.
+            fields = self.txn.fields_before(cls)
+            self.txn.warnings += frameworks.rebuild(cls, cls, fields)
         self.changes.rebuilt.add(stmt.name)
 
 

@@ -40,16 +40,24 @@ from prompt_toolkit.styles import Style
 # Pygments ships no type information (and types-Pygments is not a dependency).
 from pygments.lexers.python import PythonLexer  # type: ignore[import-untyped]
 
+from hotreload import inspect_help
 from hotreload.commands import (
+    CODE_COMMANDS,
     COMMANDS,
     ReplExit,
     ReplReloader,
     event_line,
     is_command,
+    relative_path,
     run_command,
 )
+from hotreload.completion import ParityCompleter
 from hotreload.console import Console
+from hotreload.editing import editing_bindings
 from hotreload.events import ReloadEvent, error_text
+from hotreload.palette import colour_traceback, highlight, prompt_style_rules
+from hotreload.pretty import pretty_repr
+from hotreload.shell import is_shell_line, run_shell
 
 __all__ = ["Repl", "ReplCompleter", "default_history_path", "toolbar_text"]
 
@@ -152,7 +160,7 @@ class ReplCompleter(Completer):
     def _command(self, text: str) -> Iterator[Completion]:
         name, _, arg = text[1:].partition(" ")
         if not _:
-            yield from _matching(name, COMMANDS, lead=text[0])
+            yield from _matching(name, [*COMMANDS, *CODE_COMMANDS], lead=text[0])
         elif name == "help":
             yield from _matching(arg.strip(), COMMANDS)
         elif name in _MODULE_ARG_COMMANDS:
@@ -234,7 +242,12 @@ class Repl:
         self._namespace = namespace
         self._terminal = output is None and write is None
         self._write = write or self._write_terminal
-        self._console = Console(namespace, self._write)
+        self._console = Console(
+            namespace,
+            self._write,
+            show=pretty_repr,
+            show_error=colour_traceback if self._terminal else None,
+        )
         self._bind_modules = bind_modules
         self._in_command = False
         self._out_lock = threading.Lock()
@@ -246,12 +259,24 @@ class Repl:
             input=input,
             output=output,
             history=self._history,
-            # Suggestions in italics: plain grey is also Pygments' number colour.
-            style=Style.from_dict({"auto-suggestion": "italic #808080"}),
+            # ANSI colours only, which read on dark and light terminals; the
+            # suggestions in a mid grey and italics, unlike anything typed.
+            style=Style.from_dict(
+                {**prompt_style_rules(), "auto-suggestion": "italic #808080"}
+            ),
+            include_default_pygments_style=False,
             auto_suggest=AutoSuggestFromHistory(),
-            completer=ReplCompleter(reloader, lambda: self._namespace),
+            completer=ParityCompleter(
+                ReplCompleter(reloader, lambda: self._namespace),
+                lambda: self._namespace,
+            ),
             complete_while_typing=False,
             lexer=PygmentsLexer(PythonLexer),
+            # One buffer per statement: Enter opens an indented line until
+            # the statement is complete; Up and Down move inside it.
+            multiline=True,
+            prompt_continuation="... ",
+            key_bindings=editing_bindings(self._is_special),
             bottom_toolbar=lambda: toolbar_text(self._reloader),
         )
 
@@ -404,14 +429,44 @@ class Repl:
                 sys.stdout, sys.stderr = saved
             proxy.close()
 
+    @staticmethod
+    def _is_special(text: str) -> bool:
+        """Whether a line is a command, ``!shell`` or ``name?``, not Python."""
+        return (
+            is_command(text)
+            or is_shell_line(text)
+            or inspect_help.help_request(text) is not None
+        )
+
+    def _help(self, name: str, source: bool) -> str:
+        """What ``name?`` (``name??`` with ``source``) shows."""
+        try:
+            obj = inspect_help.lookup(name, self._namespace)
+        except LookupError as exc:
+            return str(exc)
+        colour = highlight if self._terminal else None
+        return inspect_help.describe(
+            obj, name, source=source, colour=colour, relative=relative_path
+        )
+
     def _handle(self, text: str, more: bool) -> bool:
         """Run one line read at the prompt; True when more input is needed."""
+        if not more and "\n" not in text.strip():
+            if is_shell_line(text):
+                run_shell(text, self._write, terminal=self._terminal)
+                return False
+            request = inspect_help.help_request(text)
+            if request is not None:
+                self._write(self._help(*request) + "\n")
+                return False
         if not more and is_command(text):
             self._in_command = True
             try:
-                output = run_command(self._reloader, text)
+                output = run_command(self._reloader, text, self._namespace)
             finally:
                 self._in_command = False
+            if self._terminal and text.split()[0][1:].lower() == "errors":
+                output = colour_traceback(output)  # a reload's traceback
             if output:
                 self._write(output + "\n")
             return False

@@ -134,7 +134,7 @@ def test_unknown_command_lists_close_matches(r: FakeReloader) -> None:
     assert ":reload" in text
     assert "see :help" in run(r, ":xyzzy")
     # Matched without the shared prefix, and shown with the one typed.
-    assert run(r, "%timeit") == "unknown command %timeit; see %help"
+    assert run(r, "%lsmagic") == "unknown command %lsmagic; see %help"
     assert run(r, "%histroy").endswith("did you mean %history?")
 
 

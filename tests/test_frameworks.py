@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,20 @@ from hotreload import Reloader, ReloadEvent
 from hotreload.errors import RestartNeeded
 from tests.conftest import Mods
 from tests.django_setup import configure as configure_django
+
+
+@pytest.fixture(autouse=True)
+def _anyio_workers_end() -> Iterator[None]:
+    """Wait for the threads of TestClient's event loops, which end as they close.
+
+    A sync endpoint runs in an AnyIO worker thread; the thread is told to
+    stop when its loop's main task ends, and may still be on its way out
+    when the request has returned.
+    """
+    yield
+    for thread in threading.enumerate():
+        if thread.name == "AnyIO worker thread":
+            thread.join(timeout=10)
 
 
 @pytest.fixture

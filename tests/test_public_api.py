@@ -40,6 +40,15 @@ LAYERS = {
     "watcher": 2,
     "imports": 5,
     "reloader": 6,
+    # The REPL's own parts (input editing, colours, results, ``?``, ``!``,
+    # ``:timeit``, completion): they import nothing of the engine.
+    "editing": 6,
+    "palette": 6,
+    "pretty": 6,
+    "inspect_help": 6,
+    "shell": 6,
+    "timing": 6,
+    "completion": 7,  # uses inspect_help
     "console": 7,
     "commands": 7,
     "repl": 8,
@@ -49,7 +58,17 @@ LAYERS = {
     "__main__": 11,
 }
 # The REPL talks only to the Reloader (DESIGN: "the REPL only talks to Reloader").
-REPL_MAY_USE = {"reloader", "events", "errors", "config", "console", "commands"}
+REPL_MAY_USE = {
+    "reloader",
+    "events",
+    "errors",
+    "config",
+    "console",
+    "commands",
+    *("editing", "palette", "pretty", "inspect_help", "shell", "timing"),
+    "completion",
+}
+_REPL_PARTS = {"editing", "palette", "pretty", "inspect_help", "shell", "timing"}
 
 
 def test_all_is_the_contract() -> None:
@@ -162,8 +181,10 @@ def test_layering(module: str) -> None:
     imported = _imports_of(PACKAGE / f"{module}.py") & set(LAYERS)
     for other in imported:
         assert LAYERS[other] < LAYERS[module], f"{module} imports {other}"
-    if module in {"console", "commands", "repl", "ipython"}:
+    if module in {"console", "commands", "repl", "ipython", "completion", *_REPL_PARTS}:
         assert imported <= REPL_MAY_USE, f"{module} reaches past the Reloader"
+    if module in _REPL_PARTS:
+        assert not imported, f"{module} is a leaf of the REPL"
     if module == "watcher":
         assert "engine" not in imported
     if module == "engine":

@@ -94,7 +94,8 @@ def test_echoes_results_and_exits_zero(reloader: Reloader, pipe: PipeInput) -> N
 
 
 def test_multiline_statement(reloader: Reloader, pipe: PipeInput) -> None:
-    run = session(reloader, pipe, "def f(a):\r    return a * 2\r\rf(21)\r")
+    # The prompt indents the body itself, as typed at a keyboard.
+    run = session(reloader, pipe, "def f(a):\rreturn a * 2\r\rf(21)\r")
     assert "42\n" in run.out
 
 
@@ -218,7 +219,7 @@ def test_a_block_goes_into_history_as_one_entry(
     reloader: Reloader, pipe: PipeInput, tmp_path: Path
 ) -> None:
     path = tmp_path / "history"
-    session(reloader, pipe, "def f():\r    return 5\r\rf()\r", history_path=path)
+    session(reloader, pipe, "def f():\rreturn 5\r\rf()\r", history_path=path)
     entries = list(FileHistory(str(path)).load_history_strings())
     assert entries == ["f()", "def f():\n    return 5"]
 
