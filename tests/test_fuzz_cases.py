@@ -394,3 +394,31 @@ def test_syntax_error_traceback_shows_only_the_users_file(mods, rl):
         ln for ln in event.traceback.splitlines() if ln.lstrip().startswith("File")
     ]
     assert frames == [f'  File "{mods.path(name)}", line 6'], event.traceback
+
+
+CREG = """
+CREG = {{}}
+
+
+def creg(cls):
+    CREG[cls.__name__] = cls
+    return cls
+
+
+@creg
+@dataclasses.dataclass{args}
+class RC:
+    x: int
+
+    def val(self):
+        return self.x * 2
+"""
+
+
+def test_rejected_version_leaves_a_class_registry_as_it_was(mods, rl):
+    name, m = load(mods, "m", CREG.format(args="(slots=True)"))
+    kept = m.RC
+    mods.write(name, HEAD + CREG.format(args="") + '\nraise RuntimeError("bad")\n')
+    event = rl.reload(name)
+    assert not event.ok and m.RC is kept
+    assert m.CREG["RC"] is kept and len(m.CREG) == 1  # item 1: as it was
