@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fuzz.kinds import Dep, Kind, Params, Subject
 
-__all__ = ["ClassRegistry", "Cls", "DataCls", "EnumCls", "NTCall", "NTuple"]
+__all__ = [
+    "Attrs",
+    "ClassRegistry",
+    "Cls",
+    "DataCls",
+    "EnumCls",
+    "NTCall",
+    "NTuple",
+    "Pydantic",
+]
 
 
 class Cls(Kind):
@@ -256,3 +265,85 @@ class ClassRegistry(Kind):
 
     def names(self, i: int, dep: Dep | None) -> tuple[str, ...]:
         return (f"RC{i}", f"CREG{i}", f"creg{i}")
+
+
+class Pydantic(Kind):
+    """A pydantic model with a method, gaining and losing a field."""
+
+    name = "pydantic"
+    ranges = {"k": (1, 9), "yd": (1, 9)}
+    edits = ("k",)
+    flags = ("y", "dflt")
+
+    def grows(self, before: Params, after: Params) -> bool:
+        return before["y"] != after["y"]
+
+    def render(self, m: str, i: int, p: Params, dep: Dep | None) -> str:
+        field = f"    y: int = {p['yd']}\n" if p["y"] else ""
+        plus = " + self.y" if p["y"] else ""
+        out = (
+            f"class PM{i}(pydantic.BaseModel):\n    x: int\n{field}\n"
+            f"    def total(self):\n        return self.x * {p['k']}{plus}\n"
+        )
+        if p["dflt"]:
+            out += f"\n\nPDEF{i} = PM{i}(x=3)\n"
+        return out
+
+    def subjects(self, m: str, i: int, p: Params, dep: Dep | None) -> list[Subject]:
+        c = f"{m}.PM{i}"
+        probes = [
+            "H.total()",
+            f"isinstance(H, {c})",
+            "H.model_dump()",
+            f"{c}.model_validate(H).total()",
+            f"H == {c}(x=3)",
+        ]
+        if p["y"]:
+            probes.append("H.y")
+        cls = (
+            "H(x=4).total()",
+            "isinstance(H.model_validate({'x': 5}), H)",
+            "H.model_validate({'x': 5}).total()",
+            "sorted(H.model_fields)",
+        )
+        out = [
+            Subject("inst", f"{c}(x=3)", tuple(probes)),
+            Subject("cls", c, cls, alias=f"PM{i}"),
+        ]
+        if p["dflt"]:
+            out.append(Subject("dflt", f"{m}.PDEF{i}", tuple(probes), alias=f"PDEF{i}"))
+        return out
+
+    def names(self, i: int, dep: Dep | None) -> tuple[str, ...]:
+        return (f"PM{i}", f"PDEF{i}")
+
+
+class Attrs(Kind):
+    """An ``attrs.define`` class (slotted; maybe frozen), gaining a field."""
+
+    name = "attrs"
+    ranges = {"k": (1, 9), "yd": (1, 9)}
+    edits = ("k",)
+    flags = ("frozen", "y")
+
+    def render(self, m: str, i: int, p: Params, dep: Dep | None) -> str:
+        deco = "@attrs.frozen" if p["frozen"] else "@attrs.define"
+        field = f"    y: int = {p['yd']}\n" if p["y"] else ""
+        plus = " + self.y" if p["y"] else ""
+        return (
+            f"{deco}\nclass AT{i}:\n    x: int\n{field}\n"
+            f"    def total(self):\n        return self.x * {p['k']}{plus}\n"
+        )
+
+    def subjects(self, m: str, i: int, p: Params, dep: Dep | None) -> list[Subject]:
+        c = f"{m}.AT{i}"
+        probes = ["H.total()", f"isinstance(H, {c})", "repr(H)", f"H == {c}(3)"]
+        if p["y"]:
+            probes.append("H.y")
+        return [
+            Subject("inst", f"{c}(3)", tuple(probes)),
+            Subject("cls", c, ("H(4).total()", "repr(H(4))"), alias=f"AT{i}"),
+        ]
+
+    def names(self, i: int, dep: Dep | None) -> tuple[str, ...]:
+        return (f"AT{i}",)

@@ -15,7 +15,16 @@ import copy
 import random
 from dataclasses import dataclass, field
 
-from fuzz.classes import ClassRegistry, Cls, DataCls, EnumCls, NTCall, NTuple
+from fuzz.classes import (
+    Attrs,
+    ClassRegistry,
+    Cls,
+    DataCls,
+    EnumCls,
+    NTCall,
+    NTuple,
+    Pydantic,
+)
 from fuzz.cross import XAlias, XDeco, XFunc, XInstance, XPartial, XSub, XValue
 from fuzz.kinds import (
     Closure,
@@ -68,6 +77,8 @@ KINDS: dict[str, Kind] = {
         Dispatch(),
         State(),
         Compound(),
+        Pydantic(),
+        Attrs(),
         XDeco(),
         XSub(),
         XInstance(),
@@ -83,7 +94,10 @@ BAD = (
     'raise RuntimeError("a bad version")\n',
     "def broken(:\n    pass\n",
 )
-HEADER = "import collections\nimport dataclasses\nimport enum\nimport functools\nimport typing\n"
+HEADER = (
+    "import collections\nimport dataclasses\nimport enum\nimport functools\n"
+    "import typing\n\nimport attrs\nimport pydantic\n"
+)
 
 Version = list[tuple[bool, Params]]
 
@@ -112,9 +126,13 @@ class Program:
     def __post_init__(self) -> None:
         self.bad += [None] * (len(self.versions) - len(self.bad))
 
+    def bad_at(self, v: int) -> tuple[str, int, int] | None:
+        """The failing statement of version ``v``, if it is a bad one."""
+        return self.bad[v] if v < len(self.bad) else None
+
     def good(self, v: int) -> int:
         """The last version up to ``v`` that is not a bad one."""
-        while self.bad[v] is not None:
+        while self.bad_at(v) is not None:
             v -= 1
         return v
 
@@ -186,7 +204,7 @@ def source(prog: Program, v: int, module: str) -> str:
             text = KINDS[comp.kind].render(module, comp.index, params, prog.dep(v, pos))
             if text:
                 parts.append(text)
-    bad = prog.bad[v]
+    bad = prog.bad_at(v)
     if bad is not None and bad[0] == module:
         parts.insert(min(bad[1], len(parts)), BAD[bad[2]])
     return "\n\n".join(parts)
@@ -194,7 +212,7 @@ def source(prog: Program, v: int, module: str) -> str:
 
 def bad_line(prog: Program, v: int) -> int:
     """The line of the failing statement of bad version ``v``."""
-    bad = prog.bad[v]
+    bad = prog.bad_at(v)
     assert bad is not None
     text = source(prog, v, bad[0])
     return text[: text.index(BAD[bad[2]])].count("\n") + 1

@@ -54,6 +54,8 @@ _CLASSES = (
     "ntcall",
     "xsub",
     "xinstance",
+    "pydantic",
+    "attrs",
 )
 _IDENTITY = re.compile(r"\bis\b|isinstance|==")
 
@@ -109,7 +111,7 @@ def _explains(warning: str, names: tuple[str, ...], instances: bool) -> bool:
 
 def _rejected(prog: Program, step: int, rec: dict[str, Any]) -> Finding | None:
     """A bad version must be rejected, with a traceback at the user's line."""
-    bad = prog.bad[step]
+    bad = prog.bad_at(step)
     assert bad is not None
     style = ("raise", "syntax")[bad[2]]
     mine = [ev for ev in rec["events"] if ev["module"] == bad[0]]
@@ -170,7 +172,7 @@ def judge(
         if not fresh[v]["ok"]:
             out.append(Finding("harness", v, "harness:fresh", detail=fresh[v]["error"]))
             break
-        bad = prog.bad[v]
+        bad = prog.bad_at(v)
         failure = _failure(v, rec, "" if bad is None else bad[0])
         if failure is not None:
             out.append(failure)
@@ -198,7 +200,7 @@ def _classify(
     names = _names(prog, p.pos)
     if v == 0:
         kind = "harness"
-    elif prog.bad[v] is not None:
+    elif prog.bad_at(v) is not None:
         kind = "rollback"  # a rejected version left something changed
     elif p.target == "alias":
         kind = "alias"

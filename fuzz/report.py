@@ -48,7 +48,7 @@ def reproducer(prog: Program, finding: Finding, seed: int | None = None) -> str:
             if v and text == source(prog, v - 1, m):
                 continue
             label = "first version" if v == 0 else f"after edit {v}"
-            out.append(f"--- {m}.py, {label} (after the five stdlib imports)")
+            out.append(f"--- {m}.py, {label} (after the header's imports)")
             out.append(_indent(text.removeprefix(HEADER).strip()))
     p = finding.probe
     if p is not None:

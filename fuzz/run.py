@@ -36,6 +36,9 @@ def canon(value: object) -> str:
     """A plain, address-free text for a probe's value."""
     if value is None or isinstance(value, bool | int | float | str):
         return repr(value)
+    if isinstance(value, dict):
+        items = ", ".join(f"{canon(k)}: {canon(v)}" for k, v in sorted(value.items()))
+        return f"{{{items}}}"
     if isinstance(value, list | tuple):
         inner = ", ".join(canon(v) for v in value)
         if isinstance(value, list):
@@ -199,7 +202,7 @@ def _live(prog: Program, plan: Plan, probes: list[list[Probe]]) -> dict[str, Any
                 rec["crash"] = traceback.format_exc(limit=12)
                 break
             rec["events"] = [_event(e, package) for e in events]
-            if not all(e.ok for e in events) and prog.bad[v] is None:
+            if not all(e.ok for e in events) and prog.bad_at(v) is None:
                 break
         for pos, key in plan.takes[v]:
             expr = subjects_at(prog, v)[pos, key].expr
@@ -235,7 +238,11 @@ def run_live(prog: Program, plan: Plan, probes: list[list[Probe]]) -> dict[str, 
 def run_program(prog: Program, plan: Plan) -> list[Finding]:
     """Run ``prog`` live and fresh; every divergence found."""
     # Loaded once here, not in each live child: nothing happens on importing
-    # hotreload (no hooks, no threads), so fresh children are not affected.
+    # hotreload (no hooks, no threads), so fresh children are not affected;
+    # the libraries the generated modules import are loaded once too.
+    import attrs  # noqa: F401
+    import pydantic  # noqa: F401
+
     import hotreload.reloader  # noqa: F401
 
     probes = [probes_at(prog, plan, v) for v in range(len(prog.versions))]

@@ -43,7 +43,7 @@ def test_probe_values_are_plain_text():
 @pytest.mark.timeout(300)
 def test_fixed_seed_slice_has_no_unexplained_divergence(tmp_path: Path):
     out = tmp_path / "fuzz.json"
-    args = ["--seed", "7", "--sequences", "40", "--jobs", "1", "--minimize", "3"]
+    args = ["--seed", "7", "--sequences", "60", "--jobs", "1", "--minimize", "3"]
     proc = subprocess.run(
         [sys.executable, "-m", "fuzz", *args, "--json", str(out)],
         cwd=ROOT,
@@ -54,7 +54,7 @@ def test_fixed_seed_slice_has_no_unexplained_divergence(tmp_path: Path):
     )
     assert out.exists(), proc.stderr
     summary = json.loads(out.read_text())
-    assert summary["sequences"] == 40
+    assert summary["sequences"] == 60
     assert summary["counts"].get("harness", 0) == 0, proc.stdout
     assert summary["failing"] == 0, proc.stdout[-12000:]
     assert proc.returncode == 0
