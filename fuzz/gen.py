@@ -157,6 +157,8 @@ class Plan:
 
     takes: list[list[tuple[int, str]]]  # per step: (component, subject key)
     aliases: list[tuple[int, str]] = field(default_factory=list)  # at step 0
+    # Save files for the watcher (and wait) instead of calling reload().
+    saves: bool = False
 
 
 @dataclass(frozen=True)
@@ -352,7 +354,7 @@ def _random_plan(rng: random.Random, prog: Program) -> Plan:
         takes.append([k for k, s in now.items() if s.hold and rng.random() < odds])
     first = subjects_at(prog, 0)
     aliases = [k for k, s in first.items() if s.alias and rng.random() < 0.4]
-    return Plan(takes, aliases)
+    return Plan(takes, aliases, saves=rng.random() < 0.25)
 
 
 def full_plan(prog: Program) -> Plan:

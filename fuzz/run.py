@@ -166,17 +166,63 @@ def _event(event: Any, package: str) -> dict[str, Any]:
     }
 
 
+def _saved(reloader: Any, changed: list[str]) -> list[Any]:
+    """The events of saved files, once every changed module has reloaded."""
+    got: list[Any] = []
+    deadline = time.monotonic() + 20
+    while not {m for m in changed} <= {e.module for e in got}:
+        event = reloader.wait(timeout=max(deadline - time.monotonic(), 0))
+        if event is None:
+            raise TimeoutError(f"no reload of {changed} within 20 s of the save")
+        got.append(event)
+    # The rest of the last batch (its cascades) is already recorded.
+    while (event := reloader.wait(timeout=0)) is not None:
+        got.append(event)
+    return got
+
+
+def _edit(
+    reloader: Any,
+    root: Path,
+    prog: Program,
+    plan: Plan,
+    v: int,
+    events: list[Any],
+    rec: dict[str, Any],
+) -> bool:
+    """Apply version ``v``; whether the sequence goes on."""
+    import hotreload
+
+    # Paused while writing: a reload of ``a`` never reads ``b`` half-edited.
+    with reloader.paused():
+        changed = _write(root, prog, v)
+    events.clear()
+    try:
+        if plan.saves:
+            events[:] = _saved(reloader, changed)
+        else:
+            for m in changed:
+                reloader.reload(m)
+    except Exception:
+        rec["crash"] = traceback.format_exc(limit=12)
+        return False
+    package = str(Path(hotreload.__file__).parent)
+    rec["events"] = [_event(e, package) for e in events]
+    return all(e.ok for e in events) or prog.bad_at(v) is not None
+
+
 def _live(prog: Program, plan: Plan, probes: list[list[Probe]]) -> dict[str, Any]:
     sys.dont_write_bytecode = True
-    import hotreload
     from hotreload import Reloader
 
-    package = str(Path(hotreload.__file__).parent)
     root = Path(tempfile.mkdtemp(prefix="fuzz-live-"))
     _write(root, prog, 0)
     reloader = Reloader(root, cascade=True)
     events: list[Any] = []
-    reloader.subscribe(events.append)
+    if plan.saves:
+        reloader.start()  # the watcher sees the saves; wait() gives the events
+    else:
+        reloader.subscribe(events.append)
     failures = reloader.import_all()
     if failures:
         return {"import": str(failures[0]), "steps": []}
@@ -192,18 +238,8 @@ def _live(prog: Program, plan: Plan, probes: list[list[Probe]]) -> dict[str, Any
     for v in range(len(prog.versions)):
         rec: dict[str, Any] = {"events": [], "results": {}}
         steps.append(rec)
-        if v:
-            changed = _write(root, prog, v)
-            events.clear()
-            try:
-                for m in changed:
-                    reloader.reload(m)
-            except Exception:
-                rec["crash"] = traceback.format_exc(limit=12)
-                break
-            rec["events"] = [_event(e, package) for e in events]
-            if not all(e.ok for e in events) and prog.bad_at(v) is None:
-                break
+        if v and not _edit(reloader, root, prog, plan, v, events, rec):
+            break
         for pos, key in plan.takes[v]:
             expr = subjects_at(prog, v)[pos, key].expr
             try:
@@ -227,6 +263,7 @@ def _live(prog: Program, plan: Plan, probes: list[list[Probe]]) -> dict[str, Any
                 if isinstance(obj, _Failed)
                 else evaluate(env, obj, p.expr)
             )
+    reloader.stop()
     return {"steps": steps}
 
 
