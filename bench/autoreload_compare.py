@@ -143,7 +143,7 @@ def _shell(ipython_dir: Path) -> Any:
     os.environ["IPYTHONDIR"] = str(ipython_dir)
     config = Config()
     config.HistoryManager.hist_file = ":memory:"
-    return InteractiveShell(config=config)
+    return InteractiveShell(config=config)  # type: ignore[no-untyped-call]
 
 
 def _cell(shell: Any, code: str) -> tuple[object, str]:

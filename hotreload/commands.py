@@ -9,6 +9,7 @@ a terminal (STYLE 2.10). Adding a command is one function and one entry in
 from __future__ import annotations
 
 import difflib
+import re
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -19,6 +20,7 @@ from typing import Any, Final, Protocol
 
 from hotreload.errors import RejectedError, UnknownModuleError
 from hotreload.events import ReloadEvent, error_text
+from hotreload.reloader import LOADED, UNLOADED, is_unload
 from hotreload.timing import timeit_command
 
 __all__ = [
@@ -32,7 +34,10 @@ __all__ = [
     "failure_line",
     "help_text",
     "is_command",
+    "location",
+    "missing_name_note",
     "relative_path",
+    "report_text",
     "run_command",
 ]
 
@@ -63,6 +68,9 @@ class ReplReloader(Protocol):
     def importers_of(self, name: str) -> list[str]: ...
     def reload(self, target: str) -> ReloadEvent: ...
     def import_all(self) -> list[ReloadEvent]: ...
+    def module_files(self) -> dict[str, Path]: ...
+    def top_level(self) -> tuple[dict[str, Path], list[Any]]: ...
+    def import_module(self, name: str) -> ModuleType: ...
     def track(self, namespace: Any) -> Callable[[], None]: ...
     def subscribe(
         self, callback: Callable[[ReloadEvent], None]
@@ -88,7 +96,14 @@ def event_line(event: ReloadEvent) -> str:
     ``str(event)`` names the exception; the file and line are what the user
     needs next, and a ``SyntaxError``'s message already carries them.
     """
+    if is_unload(event):
+        why = event.warnings[0].removeprefix(UNLOADED + ": ")
+        return f"{event.module} unloaded: {why}"
     text = str(event)
+    if event.ok and event.warnings[:1] and event.warnings[0].startswith(LOADED):
+        how = event.warnings[0].removeprefix(LOADED + ": ")
+        added = f": added {', '.join(event.added)}" if event.added else ""
+        return f"{event.module} loaded {how}{added}"
     err = event.error
     if event.ok or err is None or isinstance(err, SyntaxError):
         return text
@@ -101,6 +116,113 @@ def event_line(event: ReloadEvent) -> str:
     if frames:
         text += f" [{frames[-1].filename}:{frames[-1].lineno}]"
     return text
+
+
+def _notes(event: ReloadEvent) -> tuple[str, ...]:
+    """The event's warnings that its line does not already say."""
+    if is_unload(event) or (
+        event.warnings[:1] and event.warnings[0].startswith(LOADED)
+    ):
+        return event.warnings[1:]
+    return event.warnings
+
+
+def report_text(event: ReloadEvent, history: Sequence[ReloadEvent] = ()) -> str:
+    """The report of one reload: its line, then one line per warning.
+
+    ``history`` (the reloader's, ``event`` last or absent) tells whether
+    the module's previous version had failed: the good version that
+    follows reads "back to a good version", not "no changes".
+    """
+    line = event_line(event)
+    if event.ok and event.trigger != "import" and _follows_failure(event, history):
+        good = "back to a good version"
+        head, sep, rest = line.partition(" reloaded: ")
+        if sep:
+            rest = rest.replace("no changes", good, 1)
+            line = head + sep + (rest if good in rest else f"{good}, {rest}")
+    return line + "\n" + "".join(f"  warning: {w}\n" for w in _notes(event))
+
+
+def _follows_failure(event: ReloadEvent, history: Sequence[ReloadEvent]) -> bool:
+    before = [e for e in history if e.module == event.module and e is not event]
+    before = [e for e in before if e.time <= event.time]
+    return bool(before) and not before[-1].ok
+
+
+def location(event: ReloadEvent) -> dict[str, object]:
+    """``filename``, ``lineno`` and ``col`` of a failure, for JSON readers.
+
+    From a ``SyntaxError`` itself, else from the innermost frame of the
+    traceback that is in the module's file (or any frame, if none is);
+    None where nothing is known. ``col`` counts from 1, as editors do.
+    """
+    err = event.error
+    filename = str(event.path) if event.path else None
+    lineno: int | None = None
+    col: int | None = None
+    if isinstance(err, SyntaxError) and err.lineno:
+        filename, lineno, col = err.filename or filename, err.lineno, err.offset
+    elif err is not None:
+        frames = traceback.extract_tb(err.__traceback__)
+        mine = [f for f in frames if f.filename == filename] or frames
+        if mine:
+            frame = mine[-1]
+            filename, lineno = frame.filename, frame.lineno
+            start = getattr(frame, "colno", None)
+            col = start + 1 if isinstance(start, int) else None
+    return {"filename": filename, "lineno": lineno, "col": col}
+
+
+def latest_failed(history: Sequence[ReloadEvent]) -> dict[str, ReloadEvent]:
+    """Modules whose newest version was rejected (the previous one is live)."""
+    latest: dict[str, ReloadEvent] = {}
+    for event in history:
+        if event.trigger != "import":
+            latest[event.module] = event
+    return {name: e for name, e in latest.items() if not e.ok and not is_unload(e)}
+
+
+_MISSING_ON_MODULE = re.compile(
+    r"(?:AttributeError: module|ImportError: cannot import name '\w+' from) "
+    r"'(?P<module>[\w.]+)'"
+)
+_MISSING_ON_CLASS = re.compile(
+    r"AttributeError: (?:type object )?'(?P<cls>\w+)'(?: object)? has no attribute"
+)
+
+
+def missing_name_note(
+    tb_text: str,
+    history: Sequence[ReloadEvent],
+    modules: Mapping[str, ModuleType],
+) -> str | None:
+    """A note for a traceback that looked for a name a rejected version adds.
+
+    After a save is rejected the old version stays, without the new
+    method or function; the bare ``AttributeError`` would not say why.
+    """
+    failed = latest_failed(history)
+    if not failed:
+        return None
+    last = tb_text.rstrip("\n").rpartition("\n")[2]
+    names: list[str] = []
+    if match := _MISSING_ON_MODULE.search(last):
+        names = [match["module"]] if match["module"] in failed else []
+    elif match := _MISSING_ON_CLASS.search(last):
+        names = [
+            n
+            for n in failed
+            if isinstance(getattr(modules.get(n), match["cls"], None), type)
+        ]
+    if not names:
+        return None
+    event = failed[names[0]]
+    where = _where(event)
+    return (
+        f"note: the latest version of {event.module} ({where}) was rejected; "
+        f"the previous version is live (:errors {event.module} shows why)"
+    )
 
 
 def relative_path(filename: str) -> str:
@@ -243,7 +365,10 @@ def cmd_modules(reloader: ReplReloader, args: list[str]) -> str:
             counts[event.module] = counts.get(event.module, 0) + 1
         last[event.module] = event
     failures = reloader.import_failures
-    names = sorted(set(reloader.modules) | set(failures))
+    loaded = reloader.modules
+    files = reloader.module_files()
+    bound, _ = reloader.top_level()  # scripts too: bound, imported on use
+    names = sorted(set(loaded) | set(failures) | set(files) | set(bound))
     if not names:
         return "no modules under " + ", ".join(map(str, reloader.roots))
     rows = [("module", "state", "reloads", "last reload")]
@@ -251,6 +376,8 @@ def cmd_modules(reloader: ReplReloader, args: list[str]) -> str:
         latest = last.get(name)
         if name in failures:
             state = "failed"
+        elif name not in loaded:
+            state = "not loaded"
         elif latest is not None and not latest.ok:
             state = "failed (previous version live)"
         else:
@@ -352,6 +479,16 @@ def cmd_errors(reloader: ReplReloader, args: list[str]) -> str:
     text = f"{_when(event)}  {event}"
     if event.traceback:
         text += "\n" + event.traceback.rstrip("\n")
+    fixed = [
+        e
+        for e in reloader.history
+        if e.module == event.module and e.ok and e.time >= event.time
+    ]
+    if fixed:
+        text += (
+            f"\n(fixed at {_when(fixed[-1])}: a later version of {event.module} "
+            "loaded; this failure is history)"
+        )
     return text
 
 

@@ -59,8 +59,13 @@ ENABLED: Final = "__hotreload__"
 FULL: Final = "__hotreload_full__"
 
 _PACKAGE_DIR: Final = str(Path(__file__).resolve().parent) + os.sep
-# Where frames of hotreload and of the import system come from.
-_MACHINERY: Final = (_PACKAGE_DIR, "<frozen importlib._", importlib.__file__ or "?")
+# Where frames of hotreload, the import system and the parser come from.
+_MACHINERY: Final = (
+    _PACKAGE_DIR,
+    "<frozen importlib._",
+    importlib.__file__ or "?",
+    ast.__file__ or "?",
+)
 
 
 @dataclass

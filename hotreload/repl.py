@@ -24,7 +24,7 @@ import types
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
@@ -46,15 +46,17 @@ from hotreload.commands import (
     COMMANDS,
     ReplExit,
     ReplReloader,
-    event_line,
     is_command,
+    missing_name_note,
     relative_path,
+    report_text,
     run_command,
 )
 from hotreload.completion import ParityCompleter
 from hotreload.console import Console
 from hotreload.editing import editing_bindings
-from hotreload.events import ReloadEvent, error_text
+from hotreload.events import ReloadEvent
+from hotreload.lazy import Binder
 from hotreload.palette import colour_traceback, highlight, prompt_style_rules
 from hotreload.pretty import pretty_repr
 from hotreload.shell import is_shell_line, run_shell
@@ -63,6 +65,7 @@ __all__ = ["Repl", "ReplCompleter", "default_history_path", "toolbar_text"]
 
 # Commands whose argument is a module name (``:reload`` also takes "all").
 _MODULE_ARG_COMMANDS = ("reload", "deps", "errors")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _DOTTED = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]?\w*)*$")
 _IMPORT = re.compile(r"^\s*(?:import|from)\s+([\w.]*)$")
 _FROM_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+(?:.*,\s*)?(\w*)$")
@@ -103,11 +106,19 @@ def _short(path: Path) -> str:
         return str(path)
 
 
-def toolbar_text(reloader: ReplReloader) -> str:
-    """The bottom toolbar: roots, module count, the last reload and its time."""
+def toolbar_text(reloader: ReplReloader, binder: Binder | None = None) -> str:
+    """The bottom toolbar: roots, module count, the last reload and its time.
+
+    With a ``binder``, the count is of the names bound at the prompt (the
+    start-up banner lists the same), with how many of them are loaded.
+    """
     roots = ", ".join(_short(r) for r in reloader.roots)
-    count = len(reloader.modules)
-    parts = [f" {roots}", f"{count} module{'s' if count != 1 else ''}"]
+    if binder is not None:
+        count = len(binder.names)
+        loaded = f" ({binder.loaded_count()} loaded)"
+    else:
+        count, loaded = len(reloader.modules), ""
+    parts = [f" {roots}", f"{count} module{'s' if count != 1 else ''}{loaded}"]
     reloads = [e for e in reloader.history if e.trigger != "import"]
     if reloads:
         last = reloads[-1]
@@ -119,6 +130,14 @@ def toolbar_text(reloader: ReplReloader) -> str:
         pending = len(reloader.pending_paths())
         parts.append(f"PAUSED ({pending} queued)")
     return " | ".join(parts) + " "
+
+
+class HeldKeys(Protocol):
+    """A hold on the terminal around one prompt (``hotreload.terminal.Held``)."""
+
+    eof: bool
+
+    def release(self) -> None: ...
 
 
 class ReplCompleter(Completer):
@@ -215,9 +234,12 @@ class Repl:
             standard output, routed above the prompt while it is shown.
         history_path: the history file (`default_history_path` if not
             given); created with mode 0600.
-        bind_modules: import every module under the roots and bind the
-            top-level ones by name at start (``run -i`` binds only the
-            modules the script loaded).
+        bind_modules: bind every top-level module under the roots by name
+            at start, imported on first use (``hotreload.lazy``); ``run -i``
+            binds only the modules the script loaded.
+        hold_keys: called just before each prompt is drawn, and its
+            result released when the prompt is done: the command line holds
+            the keys typed while no prompt is up (``hotreload.terminal``).
     """
 
     def __init__(
@@ -230,6 +252,7 @@ class Repl:
         write: Callable[[str], None] | None = None,
         history_path: Path | None = None,
         bind_modules: bool = True,
+        hold_keys: Callable[[], HeldKeys] | None = None,
     ) -> None:
         self._reloader = reloader
         # Like Python's REPL, code typed here runs in a real __main__ module,
@@ -244,11 +267,14 @@ class Repl:
         self._write = write or self._write_terminal
         self._console = Console(
             namespace,
-            self._write,
+            self._write_console,
             show=pretty_repr,
             show_error=colour_traceback if self._terminal else None,
         )
-        self._bind_modules = bind_modules
+        self._hold_keys = hold_keys
+        self._binder = (
+            Binder(reloader, namespace, self._write) if bind_modules else None
+        )
         self._in_command = False
         self._out_lock = threading.Lock()
         self._line = _Line()
@@ -277,7 +303,7 @@ class Repl:
             multiline=True,
             prompt_continuation="... ",
             key_bindings=editing_bindings(self._is_special),
-            bottom_toolbar=lambda: toolbar_text(self._reloader),
+            bottom_toolbar=lambda: toolbar_text(self._reloader, self._binder),
         )
 
     @property
@@ -349,27 +375,36 @@ class Repl:
         sys.stdout.flush()
 
     def _start(self) -> None:
-        """Bind the modules and greet: what is loaded, what failed."""
-        failures = self._reloader.import_all() if self._bind_modules else []
-        for name, module in sorted(self._reloader.modules.items()):
-            if "." not in name:
-                self._namespace.setdefault(name, module)
+        """Bind the modules (nothing is imported yet) and greet."""
         roots = ", ".join(_short(r) for r in self._reloader.roots)
         lines = [f"hotreload: watching {roots} ({self._reloader.backend})"]
-        top = sorted(n for n in self._reloader.modules if "." not in n)
-        lines.append("modules: " + (", ".join(top) if top else "(none)"))
-        for event in failures:
-            err = event.error
-            what = error_text(err) if err is not None else "failed"
-            lines.append(f"  {event.module} failed to import: {what}")
-        if failures:
-            lines.append("  (:errors NAME shows a traceback)")
+        if self._binder is not None:
+            top = self._binder.bind()
+            listed = ", ".join(top) if top else "(none)"
+            lines.append(f"modules: {listed} (each imported on first use)")
+            for skipped in self._binder.unnamable:
+                lines.append(f"  {_short(skipped.path)}: {skipped.reason}")
         lines.append(":help lists the commands; Ctrl-D quits")
         self._write("\n".join(lines) + "\n")
+
+    def _write_console(self, text: str) -> None:
+        """The console's output; a traceback of a name a rejected save adds gets a note."""
+        self._write(text)
+        plain = _ANSI.sub("", text)  # tracebacks may come coloured
+        if "Error: " in plain:
+            note = missing_name_note(
+                plain, self._reloader.history, self._reloader.modules
+            )
+            if note:
+                self._write(note + "\n")
 
     def _loop(self) -> int:
         more = False
         while True:
+            held = self._hold_keys() if self._hold_keys is not None else None
+            if held is not None and held.eof:
+                held.release()
+                return 0  # Ctrl-D typed while no prompt was up
             try:
                 with self._above_prompt():
                     text = self._session.prompt(
@@ -387,6 +422,9 @@ class Repl:
                 continue
             except EOFError:
                 return 0
+            finally:
+                if held is not None:
+                    held.release()
             try:
                 more = self._handle(text, more)
                 if not more:
@@ -470,6 +508,8 @@ class Repl:
             if output:
                 self._write(output + "\n")
             return False
+        if self._binder is not None and not more:
+            self._binder.bind()  # files added, renamed or deleted meanwhile
         return self._console.push(text)
 
     def _exit_code(self, exc: SystemExit) -> int:
@@ -482,21 +522,16 @@ class Repl:
         """Report a reload (from the reloader's thread) above the prompt."""
         if self._in_command and event.trigger == "manual":
             return  # :reload already shows its own result
-        line = event_line(event)
+        line, _, notes = report_text(event, self._reloader.history).partition("\n")
         if self._terminal:
             color = (
                 "32" if event.ok and not event.warnings else "33" if event.ok else "31"
             )
             line = f"\x1b[{color}m{line}\x1b[0m"
-        text = line + "\n" + "".join(f"  warning: {w}\n" for w in event.warnings)
         with self._out_lock:  # not into a proxy that is being closed
-            self._write(text)
-        if event.ok and "." not in event.module:
-            # A module that failed at start and has just been fixed gets its
-            # name, as every module under the roots has.
-            module = self._reloader.modules.get(event.module)
-            if module is not None:
-                self._namespace.setdefault(event.module, module)
+            self._write(line + "\n" + notes)
+        if self._binder is not None:
+            self._binder.bind()
         app = self._session.app
         if app.is_running:
             app.invalidate()  # thread-safe: redraw the toolbar's "last reload"

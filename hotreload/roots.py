@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -70,6 +71,10 @@ def module_name(path: Path, root: Path) -> str | None:
 
     ``ROOT/a/b.py`` gives ``"a.b"`` and ``ROOT/a/__init__.py`` gives ``"a"``.
 
+    Each part is normalized to NFKC, as Python normalizes the identifiers
+    it parses: a file named in decomposed Unicode (as some file systems and
+    tools write ``café.py``) gets the name the user types.
+
     Returns:
         None if ``path`` is not a ``.py`` file under ``root``, or if any part
         of the name is not a valid identifier (``my-mod.py``, ``a.b.py``),
@@ -87,6 +92,7 @@ def module_name(path: Path, root: Path) -> str | None:
         parts.pop()
     else:
         parts[-1] = parts[-1].removesuffix(".py")
+    parts = [unicodedata.normalize("NFKC", part) for part in parts]
     if not parts or not all(part.isidentifier() for part in parts):
         return None
     return ".".join(parts)
@@ -108,6 +114,32 @@ def module_path(name: str, root: Path) -> Path | None:
     for candidate in (base / _INIT, base.with_name(parts[-1] + ".py")):
         if candidate.is_file():
             return candidate
+    return _normalized_match(Path(root), parts)
+
+
+def _normalized_match(root: Path, parts: list[str]) -> Path | None:
+    """The file of ``parts`` whose on-disk name differs only in normalization."""
+    directory = root
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            return None
+        wanted = {part} | ({part + ".py"} if last else set())
+        match = None
+        for entry in sorted(names):
+            if unicodedata.normalize("NFKC", entry) in wanted:
+                match = directory / entry
+                if match.is_dir() and (match / _INIT).is_file() and last:
+                    return match / _INIT
+                if match.is_file() and last:
+                    return match
+                if match.is_dir() and not last:
+                    break
+        else:
+            return None
+        directory = match
     return None
 
 

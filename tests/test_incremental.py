@@ -526,3 +526,10 @@ def test_a_module_too_deep_to_parse_fails_alone(mods, rl):
     assert m.X == 1 and rl.reload(other).ok and mo.Y == 2
     again = rl.reload(name)  # the parse failure, remembered by content
     assert not again.ok and type(again.error) is type(first.error)
+
+
+def test_a_syntax_error_shows_no_parser_frame(mods, rl):
+    name, m = load(mods, "m", "X = 1\n")
+    event = edit(mods, rl, name, "X = (\n")
+    assert not event.ok and isinstance(event.error, SyntaxError)
+    assert "ast.py" not in (event.traceback or "") and m.X == 1

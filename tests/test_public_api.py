@@ -26,6 +26,7 @@ LAYERS = {
     "registries": 0,
     "registrations": 0.5,  # finds the registries (0) for frameworks (1)
     "roots": 1,
+    "terminal": 1,
     "config": 1,
     "patching": 1,
     "plan": 1,
@@ -39,6 +40,7 @@ LAYERS = {
     "engine": 5,
     "watcher": 2,
     "imports": 5,
+    "discover": 2,
     "reloader": 6,
     # The REPL's own parts (input editing, colours, results, ``?``, ``!``,
     # ``:timeit``, completion): they import nothing of the engine.
@@ -51,6 +53,7 @@ LAYERS = {
     "completion": 7,  # uses inspect_help
     "console": 7,
     "commands": 7,
+    "lazy": 7,
     "repl": 8,
     "ipython": 8,
     "cli": 9,
@@ -65,6 +68,7 @@ REPL_MAY_USE = {
     "config",
     "console",
     "commands",
+    "lazy",
     *("editing", "palette", "pretty", "inspect_help", "shell", "timing"),
     "completion",
 }

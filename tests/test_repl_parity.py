@@ -276,6 +276,7 @@ def test_a_traceback_is_coloured_and_shows_the_users_line(term: Terminal) -> Non
 def test_the_traceback_of_a_failed_reload_is_coloured(
     term: Terminal, samples: Path
 ) -> None:
+    term.run("shapes.describe(1)", "circle 3.14")  # loaded: modules load on use
     area = samples / "shapes" / "area.py"
     write_atomic(area, area.read_text() + "\nraise ValueError('broken')\n")
     term.wait_for("shapes.area not reloaded")
