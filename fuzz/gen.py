@@ -45,6 +45,7 @@ from fuzz.kinds import (
 __all__ = [
     "BAD",
     "HEADER",
+    "NAMES",
     "KINDS",
     "Comp",
     "Plan",
@@ -90,6 +91,7 @@ KINDS: dict[str, Kind] = {
 }
 _PLAIN = [k.name for k in KINDS.values() if not k.cross]
 _CROSS = [k.name for k in KINDS.values() if k.cross]
+NAMES = "sorted(n for n in vars(H) if not n.startswith('__'))"
 BAD = (
     'raise RuntimeError("a bad version")\n',
     "def broken(:\n    pass\n",
@@ -258,7 +260,10 @@ def probes_at(prog: Program, plan: Plan, step: int) -> list[Probe]:
     """Every probe of ``step``: module attributes, aliases, held references."""
     subs = [subjects_at(prog, v) for v in range(step + 1)]
     now = subs[step]
-    out: list[Probe] = []
+    # The names each module binds (item 5: names gone from the source go).
+    out = [
+        Probe(f"names:{m}", "attr", "", m, NAMES, -1, "names", 0) for m in ("a", "b")
+    ]
     for (pos, key), s in now.items():
         for n, expr in enumerate(s.probes):
             pid = f"attr:{pos}:{key}:{n}"

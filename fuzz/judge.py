@@ -194,6 +194,12 @@ def judge(
 def _classify(
     prog: Program, p: Probe, v: int, expected: str, got: str, warnings: list[list[str]]
 ) -> Finding:
+    if p.pos < 0:  # the names a module binds
+        kind = "rollback" if prog.bad_at(v) is not None else "attr"
+        if v == 0:
+            kind = "harness"
+        sig = f"{kind}:module.{p.hexpr}:names"
+        return Finding(kind, v, sig, p, expected, got)
     comp = prog.comps[p.pos]
     since = p.since if p.target == "held" else 0
     noted = [w for ws in warnings[since + 1 :] for w in ws]
