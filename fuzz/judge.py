@@ -181,6 +181,11 @@ def judge(
             wrong = _rejected(prog, v, rec)
             if wrong is not None:
                 out.append(wrong)
+        injected = sorted(set(rec.get("ns", ())) - set(steps[0].get("ns", ())))
+        if injected and "injected" not in seen:  # item 3: never a new name
+            seen.add("injected")
+            detail = f"names that appeared: {injected}"
+            out.append(Finding("alias", v, "alias:names injected", detail=detail))
         expected = fresh[v]["value"]
         for p in probes[v]:
             got = rec["results"].get(p.pid)

@@ -240,6 +240,7 @@ def _live(prog: Program, plan: Plan, probes: list[list[Probe]]) -> dict[str, Any
         steps.append(rec)
         if v and not _edit(reloader, root, prog, plan, v, events, rec):
             break
+        rec["ns"] = sorted(k for k in ns if not k.startswith("__"))
         for pos, key in plan.takes[v]:
             expr = subjects_at(prog, v)[pos, key].expr
             try:
