@@ -19,6 +19,7 @@ import os
 import signal
 import sys
 import textwrap
+import traceback
 import types
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -42,11 +43,14 @@ from hotreload.errors import (
     RootError,
 )
 from hotreload.events import ReloadEvent
+from hotreload.isolation import for_user, preload
 from hotreload.lazy import Binder
 from hotreload.reloader import Reloader
 from hotreload.terminal import Held, hold_keys
 
 __all__ = ["build_parser", "main"]
+
+for_user(main_module.__code__)  # `run -m NAME` finds NAME as `python -m` would
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +74,9 @@ loops or calls something outside if __name__ == "__main__":), saying so.
 `hotreload COMMAND --help` describes each command.
 
 exit status: 0 success, 1 a reported failure (check found broken modules,
-the program of `run` failed), 2 a usage error (one line on stderr).
+the program of `run` failed), 2 a usage error (one line on stderr), 130
+(143) when Ctrl-C (SIGTERM) cut a module's first import short; once the
+daemon is ready, Ctrl-C and SIGTERM stop it with 0.
 """
 
 
@@ -362,8 +368,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ReloadError as exc:
             print(f"hotreload: error: {exc}", file=sys.stderr)
             return 2
-        except KeyboardInterrupt:
-            return 130
+        except KeyboardInterrupt as exc:
+            return _interrupted(exc, settings.paths)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be (see `_sigterm_as_interrupt`)."""
+
+
+def _interrupted(exc: KeyboardInterrupt, roots: Sequence[Path]) -> int:
+    """Say, in one line, where an interrupt stopped us; return the exit code.
+
+    As Python itself: 130 after Ctrl-C, 143 after SIGTERM (128 + signal).
+    The line names the user's file and line that was running, if any.
+    """
+    where = ""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        path = Path(frame.filename)
+        if path.is_absolute() and any(path.is_relative_to(r) for r in roots):
+            where = f" in {relative_path(frame.filename)}:{frame.lineno}"
+            break
+    what = "terminated" if isinstance(exc, _Terminated) else "interrupted"
+    print(f"hotreload: {what}{where}; stopped", file=sys.stderr)
+    return 143 if isinstance(exc, _Terminated) else 130
 
 
 class _Stderr:
@@ -448,10 +475,10 @@ def _check(settings: Settings) -> int:
 
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """Let SIGTERM stop the daemon the way Ctrl-C does: cleanly, exit 0."""
+    """Let SIGTERM stop the daemon the way Ctrl-C does (exit 0 once it is ready)."""
 
     def interrupt(signum: int, frame: types.FrameType | None) -> None:
-        raise KeyboardInterrupt
+        raise _Terminated
 
     try:
         previous = signal.signal(signal.SIGTERM, interrupt)
@@ -509,11 +536,18 @@ def _stdout_for_events(as_json: bool) -> Iterator[TextIO]:
 def _daemon(settings: Settings, *, as_json: bool) -> int:
     """Report reloads until Ctrl-C or SIGTERM: JSON on stdout or lines on stderr."""
     reloader = _reloader(settings)
+    cut_short = 0  # the exit code once a first import was interrupted
     try:
         with _sigterm_as_interrupt(), _stdout_for_events(as_json) as out:
             reloader.start()
             try:
-                _announce(reloader, reloader.import_all(), out if as_json else None)
+                try:
+                    failures = reloader.import_all()
+                except KeyboardInterrupt as exc:
+                    # Not a clean stop: a module's first run was cut short.
+                    cut_short = _interrupted(exc, reloader.roots)
+                    return cut_short
+                _announce(reloader, failures, out if as_json else None)
                 while True:
                     event = reloader.wait(timeout=1.0)
                     if event is None:
@@ -526,7 +560,8 @@ def _daemon(settings: Settings, *, as_json: bool) -> int:
             finally:
                 reloader.stop()
     except KeyboardInterrupt:
-        pass
+        if cut_short:  # a second signal while stopping changes nothing
+            return cut_short
     except BrokenPipeError:
         # The reader of --json went away: nothing left to report to.
         return 1
@@ -575,6 +610,16 @@ def _announce(
         print(f"hotreload: {failure_line(event)}", file=sys.stderr)
 
 
+# What the REPL imports only as it opens the terminal: imported before the
+# user's code runs, so that a root's tty.py or termios.py cannot stand in.
+_TERMINAL_MODULES = (
+    "termios",
+    "tty",
+    "prompt_toolkit.input.vt100",
+    "prompt_toolkit.output.vt100",
+)
+
+
 def _stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
@@ -592,6 +637,7 @@ def _repl(settings: Settings) -> int:
     try:
         from hotreload.repl import Repl  # prompt-toolkit loads only here
 
+        preload(_TERMINAL_MODULES)
         with _reloader(settings) as reloader:
             return Repl(reloader, hold_keys=hold).run()
     finally:
@@ -619,6 +665,8 @@ def _piped(settings: Settings) -> int:
 
 def _run(ns: argparse.Namespace, settings: Settings) -> int:
     """Run a script or module as ``__main__`` with reloading active."""
+    if ns.interactive:  # the REPL comes after the program: load it before
+        preload(("hotreload.repl", *_TERMINAL_MODULES))
     with _reloader(settings) as reloader:
         script = None if ns.module else _script_path(ns.argv[0])
         module, source, filename = main_module(script, ns.module)

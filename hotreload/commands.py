@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Any, Final, Protocol
 
 from hotreload.errors import RejectedError, UnknownModuleError
-from hotreload.events import ReloadEvent, error_text
+from hotreload.events import ReloadEvent, error_text, safe_str
 from hotreload.reloader import LOADED, UNLOADED, is_unload
 from hotreload.timing import timeit_command
 
@@ -66,7 +66,7 @@ class ReplReloader(Protocol):
     def pending_paths(self) -> list[Path]: ...
     def imports_of(self, name: str) -> list[str]: ...
     def importers_of(self, name: str) -> list[str]: ...
-    def reload(self, target: str) -> ReloadEvent: ...
+    def reload(self, target: str, *, full: bool = False) -> ReloadEvent: ...
     def import_all(self) -> list[ReloadEvent]: ...
     def module_files(self) -> dict[str, Path]: ...
     def top_level(self) -> tuple[dict[str, Path], list[Any]]: ...
@@ -236,7 +236,12 @@ def _where(event: ReloadEvent) -> str:
     """``file:line`` of a failure (the file alone when no line is known)."""
     err = event.error
     filename, lineno = (str(event.path) if event.path else event.module), None
-    if isinstance(err, SyntaxError) and err.filename and err.lineno:
+    if (
+        isinstance(err, SyntaxError)
+        and isinstance(err.filename, str)
+        and isinstance(err.lineno, int)
+        and err.filename
+    ):
         filename, lineno = err.filename, err.lineno
     elif err is not None:
         frames = traceback.extract_tb(err.__traceback__)
@@ -256,7 +261,7 @@ def failure_line(event: ReloadEvent) -> str:
     if err is None:
         what = "failed"
     elif isinstance(err, SyntaxError):
-        what = f"{type(err).__name__}: {err.msg}"
+        what = f"{type(err).__name__}: {safe_str(err.msg)}"
     elif isinstance(err, RejectedError):
         what = f"missing required name(s) {', '.join(err.missing)}"
     else:
@@ -388,7 +393,12 @@ def cmd_modules(reloader: ReplReloader, args: list[str]) -> str:
 
 
 def cmd_reload(reloader: ReplReloader, args: list[str]) -> str:
-    """Reload modules now; all (the default): every one, imports first."""
+    """Reload modules now; all (the default): every one, imports first.
+
+    Only what changed runs; ``--full`` runs each whole module again.
+    """
+    full = "--full" in args
+    args = [a for a in args if a != "--full"]
     if not args or args == ["all"]:
         names = _dependency_order(reloader)
         if not names:
@@ -398,7 +408,7 @@ def cmd_reload(reloader: ReplReloader, args: list[str]) -> str:
     lines = []
     for name in names:
         try:
-            lines.append(str(reloader.reload(name)))
+            lines.append(str(reloader.reload(name, full=full)))
         except UnknownModuleError as exc:
             # The reloader says why ("not imported yet" differs from a typo).
             close = difflib.get_close_matches(name, sorted(reloader.modules), n=3)
@@ -561,7 +571,7 @@ def _all_names() -> list[str]:
 _ARGS: Final = {
     "help": "[COMMAND]",
     "timeit": "[-n N] [-r R] STATEMENT",
-    "reload": "[NAME ...|all]",
+    "reload": "[--full] [NAME ...|all]",
     "history": "[N]",
     "errors": "[NAME]",
     "deps": "NAME",

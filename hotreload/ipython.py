@@ -33,7 +33,7 @@ from typing import Any, Final, Literal
 
 from hotreload.commands import cmd_errors, cmd_history, cmd_status, event_line
 from hotreload.errors import ReloadError
-from hotreload.events import ReloadEvent
+from hotreload.events import ReloadEvent, error_text
 from hotreload.reloader import Reloader
 
 __all__ = [
@@ -279,7 +279,7 @@ class HotreloadMagic:
         if event.ok or err is None:
             self._failed.pop(event.module, None)
             return True
-        what = f"{type(err).__name__}: {err}"
+        what = error_text(err)  # a user's __str__ may raise
         if self._failed.get(event.module) == what:
             return False
         self._failed[event.module] = what

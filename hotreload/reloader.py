@@ -32,16 +32,27 @@ from hotreload.engine import (
     reload_module,
 )
 from hotreload.errors import RejectedError, UnknownModuleError
-from hotreload.events import ReloadEvent, Trigger
+from hotreload.events import ReloadEvent, Trigger, safe_str
 from hotreload.filters import PathFilter
+from hotreload.forking import close_inherited, forget, restart_after_fork
 from hotreload.graph import ImportGraph, static_imports
 from hotreload.imports import Imports
 from hotreload.incremental import Changes
+from hotreload.isolation import (
+    WATCHER_MODULES,
+    for_user,
+    preload,
+    shadowed_reason,
+    top_level_modules,
+    warn_shadowed,
+)
+from hotreload.quiet import isolate_loggers
 from hotreload.registry import Registry
 from hotreload.roots import (
     module_name,
     module_path,
     validate_root,
+    warn_if_open,
     warn_if_world_writable,
 )
 from hotreload.watcher import Change, Watcher, content_digest
@@ -157,6 +168,7 @@ class Reloader:
         """Set up the import side and start watching. Does not block."""
         if self._watcher is not None:
             return
+        preload(WATCHER_MODULES)  # before a root can stand in for one of them
         self._ensure_runtime()
         watcher = Watcher(
             self.roots,
@@ -176,14 +188,35 @@ class Reloader:
             self._unwind()
             raise
         self._watcher = watcher
+        restart_after_fork(self)
 
     def stop(self) -> None:
         """Stop watching, join the threads and undo the import-side setup."""
+        forget(self)
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.stop()
         with self._lock:
             self._unwind()
+
+    def restart_in_child(self) -> None:
+        """In a child just forked: start a watcher of its own (see `forking`)."""
+        if self._watcher is None:
+            return
+        # Its threads stayed in the parent, and so do its watches: left be.
+        close_inherited(getattr(self._watcher, "_observer", None))
+        self._watcher = None
+        if not _held_here(self._lock):  # held by a thread that is not here
+            self._lock = threading.RLock()
+        self._cond = threading.Condition()
+        try:
+            self.start()
+        except Exception as exc:
+            logger.warning(
+                "no reloading in process %d (forked): the watcher did not restart: %s",
+                os.getpid(),
+                safe_str(exc),
+            )
 
     def __enter__(self) -> Reloader:
         self.start()
@@ -220,6 +253,8 @@ class Reloader:
         self._skipped = skipped
         for name, path in found.items():
             if name in sys.modules:
+                if why := _shadowed_top(name, path):
+                    warn_shadowed(name, path, why)
                 continue
             if any(name.startswith(f.module + ".") for f in failures):
                 continue  # its package failed; that failure says it all
@@ -594,6 +629,8 @@ class Reloader:
             and skip_reason(change.path, change.root) is None
         ):
             fresh.append((name, change.path))
+        elif why := _shadowed_top(name, change.path):
+            warn_shadowed(name, change.path, why)
 
     def _vanished(self) -> list[tuple[str, Path]]:
         """Loaded modules whose file is gone (from a root that is still there)."""
@@ -666,7 +703,9 @@ class Reloader:
         for name in self._graph.order(by_name):
             path, source = by_name[name]
             events.append(
-                self._reload_one(name, path, source, trigger, number, upstream, full)
+                self._reload_guarded(
+                    name, path, source, trigger, number, upstream, full
+                )
             )
         done = {e.module for e in events if e.ok}
         # A module whose last version failed may have been waiting for one of
@@ -674,7 +713,9 @@ class Reloader:
         for name, (path, source) in list(self._stale.items()):
             if name not in by_name and done & self._static_imports(name, path, source):
                 events.append(
-                    self._reload_one(name, path, source, "cascade", number, upstream)
+                    self._reload_guarded(
+                        name, path, source, "cascade", number, upstream
+                    )
                 )
         if self.cascade:
             for name in self._graph.dependents(sorted(done)):
@@ -686,9 +727,47 @@ class Reloader:
                 except OSError:
                     continue
                 events.append(
-                    self._reload_one(name, path, source, "cascade", number, upstream)
+                    self._reload_guarded(
+                        name, path, source, "cascade", number, upstream
+                    )
                 )
         return events
+
+    def _reload_guarded(
+        self,
+        name: str,
+        path: Path,
+        source: bytes,
+        trigger: Trigger,
+        batch: int,
+        upstream: dict[str, Changes] | None = None,
+        full: bool = False,
+    ) -> ReloadEvent:
+        """`_reload_one`, with whatever escapes it made that module's failure.
+
+        The engine reports a bad version as a failed outcome; anything that
+        still escapes (a parser's MemoryError or RecursionError, a bug) must
+        not take the events of the batch's other modules with it.
+        """
+        start = time.perf_counter()
+        try:
+            return self._reload_one(name, path, source, trigger, batch, upstream, full)
+        except BaseException as exc:
+            if is_interrupt(exc):
+                raise
+            logger.debug("reloading %s raised", name, exc_info=True)
+            self._stale[name] = (path, source)
+            return ReloadEvent(
+                module=name,
+                path=path,
+                ok=False,
+                trigger=trigger,
+                duration=time.perf_counter() - start,
+                error=exc,
+                traceback=format_user_traceback(exc),
+                time=time.time(),
+                batch=batch,
+            )
 
     def _reload_one(
         self,
@@ -704,15 +783,20 @@ class Reloader:
         start = time.perf_counter()
         edges = self._graph.begin(name)
         bindings = self._registry.begin(module.__dict__)
-        outcome = reload_module(
-            module,
-            source,
-            str(path),
-            require=self.require,
-            full=full,
-            upstream=upstream,
-            script=name == "__main__",
-        )
+        try:
+            outcome = reload_module(
+                module,
+                source,
+                str(path),
+                require=self.require,
+                full=full,
+                upstream=upstream,
+                script=name == "__main__",
+            )
+        except BaseException:
+            self._registry.restore(module.__dict__, bindings)
+            self._graph.restore(name, edges)
+            raise
         if not (outcome.ok and outcome.ran):
             self._registry.restore(module.__dict__, bindings)
         elif not outcome.full:
@@ -777,7 +861,10 @@ class Reloader:
 
     def _static_imports(self, name: str, path: Path, source: bytes) -> set[str]:
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        return static_imports(source, package)
+        try:
+            return static_imports(source, package)
+        except (MemoryError, RecursionError, ValueError, SyntaxError):
+            return set()  # a source the parser cannot take imports nothing known
 
     def _gone(
         self, name: str, path: Path, exc: OSError | None, trigger: Trigger
@@ -890,9 +977,19 @@ class Reloader:
         """Get ready to run the roots' code: warn of open roots, install hooks."""
         with self._lock:
             if not self._undo:
+                self._undo.append(isolate_loggers())
                 for root in self.roots:
                     warn_if_world_writable(root)
+                    warn_if_open(
+                        root, self._filter, follow_symlinks=self.follow_symlinks
+                    )
                 self._undo.append(self._imports.install())
+                for root in self.roots:
+                    for name, path in top_level_modules(root):
+                        if not self._filter(path, root):
+                            continue  # excluded: never loaded, nothing to say
+                        if why := shadowed_reason(name, path):
+                            warn_shadowed(name, path, why)
 
     def _unwind(self) -> None:
         while self._undo:
@@ -922,5 +1019,20 @@ class Reloader:
 
 
 Reloader.__module__ = "hotreload"
+for_user(Reloader._first_import.__code__)  # it imports the roots' modules by name
+for_user(Reloader._import_by_name.__code__)  # and so does this, for it
 
 _MISSING: Final = object()
+
+
+def _shadowed_top(name: str, path: Path) -> str:
+    """Why the top-level root module ``name`` is not loaded from ``path``, or ""."""
+    if "." in name or name.startswith("__"):
+        return ""  # submodules follow their package; __main__ is run, not imported
+    return shadowed_reason(name, path) or ""
+
+
+def _held_here(lock: object) -> bool:
+    """Whether this thread holds the reentrant ``lock``."""
+    is_owned = getattr(lock, "_is_owned", None)
+    return bool(is_owned()) if callable(is_owned) else False

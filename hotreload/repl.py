@@ -18,6 +18,7 @@ import builtins
 import keyword
 import os
 import re
+import stat
 import sys
 import threading
 import types
@@ -80,13 +81,18 @@ def default_history_path() -> Path:
 def _open_history(path: Path) -> History:
     """A `FileHistory` whose file only the user can read (0600).
 
-    History holds whatever was typed, secrets included, so the file is
-    created private rather than with the umask's default; a file left with
-    wider permissions by an older tool is narrowed. If the state directory
-    cannot be written, the session still works, without history.
+    History holds whatever was typed, secrets included, so the file and
+    its directory are created private rather than with the umask's default;
+    a file left with wider permissions is narrowed to 0600, and so is
+    hotreload's own state directory to 0700 (a directory given with a
+    custom ``history_path`` is the user's to choose). If the state
+    directory cannot be written, the session still works, without history.
     """
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        own = path.parent == default_history_path().parent
+        if own and stat.S_IMODE(path.parent.stat().st_mode) & 0o077:
+            os.chmod(path.parent, 0o700)
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
         os.chmod(path, 0o600)
     except OSError:

@@ -61,7 +61,7 @@ class FakeReloader:
     def importers_of(self, name: str) -> list[str]:
         return [m for m, deps in self.deps.items() if name in deps]
 
-    def reload(self, target: str) -> ReloadEvent:
+    def reload(self, target: str, *, full: bool = False) -> ReloadEvent:
         if target not in self.modules:
             raise UnknownModuleError(target)
         self.reloaded.append(target)
@@ -125,7 +125,7 @@ def test_help_lists_every_command(r: FakeReloader) -> None:
     text = run(r, ":help")
     for name in COMMANDS:
         assert f":{name}" in text
-    assert ":reload [NAME ...|all]" in text
+    assert ":reload [--full] [NAME ...|all]" in text
     assert run(r, ":") == text  # a bare prefix is help
 
 
@@ -286,8 +286,11 @@ def test_commands_on_a_real_reloader(mods: Any) -> None:
         assert f"{app} imports: {base}" in run_command(reloader, f":deps {app}")
         text = run_command(reloader, f":reload {base}")
         assert text.startswith(f"{base} reloaded")
+        assert reloader.history[-1].ran == 0  # nothing changed: nothing ran
+        text = run_command(reloader, f":reload --full {base}")
+        assert text.startswith(f"{base} reloaded") and reloader.history[-1].ran == 1
         rows = run_command(reloader, ":modules")
-        assert any(line.split()[:3] == [base, "ok", "1"] for line in rows.splitlines())
+        assert any(line.split()[:3] == [base, "ok", "2"] for line in rows.splitlines())
         assert "stopped" in run_command(reloader, ":status")
         mods.write(mods.name("later"), "X = 1\n")
         text = run_command(reloader, f":reload {mods.name('later')}")

@@ -533,3 +533,16 @@ def test_a_syntax_error_shows_no_parser_frame(mods, rl):
     event = edit(mods, rl, name, "X = (\n")
     assert not event.ok and isinstance(event.error, SyntaxError)
     assert "ast.py" not in (event.traceback or "") and m.X == 1
+
+
+def test_a_full_run_that_fails_leaves_the_module_exactly_as_it_was(mods, rl, log):
+    src = header(log) + ("X = 1\ndef f():\n    return 'v1'\nexec('Y = X + 1')\n")
+    name, m = load(mods, "m", src)
+    f, before = m.f, dict(vars(m))
+    new = src.replace("X = 1", "X = 2").replace("'v1'", "'v2'")
+    event = edit(mods, rl, name, new.replace("exec('Y = X + 1')", "exec('Y = X / 0')"))
+    assert not event.ok and isinstance(event.error, ZeroDivisionError)
+    assert f'{name}.py", line 5' in (event.traceback or "")
+    assert dict(vars(m)) == before and f() == "v1" and m.Y == 2
+    event = edit(mods, rl, name, new)
+    assert event.ok and event.ran == 4 and (m.X, m.Y, f()) == (2, 3, "v2")

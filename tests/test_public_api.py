@@ -23,10 +23,13 @@ LAYERS = {
     "bytecode": 0,
     "filters": 0,
     "graph": 0,
+    "forking": 0,
+    "quiet": 0,
     "registries": 0,
     "registrations": 0.5,  # finds the registries (0) for frameworks (1)
     "roots": 1,
     "terminal": 1,
+    "isolation": 1,
     "config": 1,
     "patching": 1,
     "plan": 1,

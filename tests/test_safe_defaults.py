@@ -281,6 +281,11 @@ def test_run_reports_each_reload_and_hears_its_script(app: Path) -> None:
         write_atomic(app / "loop.py", LOOP.replace("double(21)", "double(7)"))
         child.expect_exact("hotreload: __main__ reloaded: updated answer")
         say_line(child, "x", "answer 21")  # the script's own definition follows
+        edited = LOOP.replace("double(21)", "double(7)").replace('"ready"', '"set"')
+        write_atomic(app / "loop.py", edited)
+        # Its other statements never run again while it runs: it says so.
+        child.expect_exact("applies from the next start")
+        say_line(child, "x", "answer 21")
         child.sendeof()
         child.expect(pexpect.EOF)
     finally:
