@@ -6,7 +6,7 @@ STAMP   = $(VENV)/.installed
 RUN_STAMP = $(VENV)/.installed-run
 
 .DEFAULT_GOAL := test
-.PHONY: install run test lint format typecheck pytest cov bench test-all clean
+.PHONY: install run test lint format typecheck pytest cov bench fuzz test-all clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,12 +28,12 @@ run: $(RUN_STAMP)
 	$(BIN)/hotreload watch sample_modules
 
 lint: $(STAMP)
-	$(BIN)/ruff check hotreload tests bench
-	$(BIN)/ruff format --check hotreload tests bench
+	$(BIN)/ruff check hotreload tests bench fuzz
+	$(BIN)/ruff format --check hotreload tests bench fuzz
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix-only hotreload tests bench
-	$(BIN)/ruff format hotreload tests bench
+	$(BIN)/ruff check --fix-only hotreload tests bench fuzz
+	$(BIN)/ruff format hotreload tests bench fuzz
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -48,6 +48,11 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench
+
+# The differential fuzzer: 2,000 random edit sequences, live vs fresh.
+FUZZ_ARGS ?= --seed 1 --sequences 2000
+fuzz: $(STAMP)
+	$(BIN)/python -m fuzz $(FUZZ_ARGS)
 
 # The suite on every interpreter of 3.11, 3.12 and 3.13 that pyenv has here.
 test-all:
