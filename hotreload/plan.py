@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import CodeType
-from typing import Final, Literal, TypeVar
+from typing import Final, Literal, TypeVar, cast
 
 __all__ = [
     "OPAQUE_CALLS",
@@ -56,7 +56,7 @@ class Method:
 
     @property
     def decorated(self) -> bool:
-        return self.decorators != "[]"
+        return self.decorators != _NOTHING
 
 
 @dataclass(slots=True)
@@ -93,7 +93,7 @@ class Stmt:
 
     @property
     def decorated(self) -> bool:
-        return self.decorators not in ("", "[]")
+        return self.decorators not in ("", _NOTHING)
 
 
 @dataclass(slots=True)
@@ -199,7 +199,7 @@ def code_index(code: CodeType) -> dict[tuple[str, int], CodeType]:
 
 # -- parsing, cached by content ------------------------------------------------
 
-_CACHE_SIZE: Final = 256
+_CACHE_SIZE: Final = 32
 _cache: OrderedDict[tuple[bytes, str], Version | Exception] = OrderedDict()
 _cache_lock = threading.Lock()
 
@@ -234,8 +234,9 @@ def parse_version(source: bytes, filename: str) -> Version:
             annotations_deferred=deferred,
         )
     except Exception as exc:  # SyntaxError, ValueError, RecursionError, MemoryError
-        # Kept too: a broken module costs nothing the next time it is seen.
-        version = exc
+        # Kept too (without the frames it was raised in): a broken module
+        # costs nothing the next time it is seen.
+        version = exc.with_traceback(None)
     with _cache_lock:
         _cache[key] = version
         while len(_cache) > _CACHE_SIZE:
@@ -277,8 +278,8 @@ def _future_flags(tree: ast.Module, filename: str) -> tuple[int, bool]:
 # Summaries of statements by their source text: an edit re-analyses only
 # the statements it touched (``ast.dump`` of a large module costs more than
 # parsing it).
-_SUMMARY_CACHE_SIZE: Final = 8192
-_summaries: OrderedDict[tuple[str, int, int, bool], Stmt] = OrderedDict()
+_SUMMARY_CACHE_SIZE: Final = 512
+_summaries: OrderedDict[tuple[bytes, int, int, bool], Stmt] = OrderedDict()
 
 
 def _summary(index: int, node: ast.stmt, deferred: bool, lines: list[str]) -> Stmt:
@@ -287,8 +288,9 @@ def _summary(index: int, node: ast.stmt, deferred: bool, lines: list[str]) -> St
     if isinstance(node, (*_DEFS, ast.ClassDef)):
         first = _first_line(node)
     end = node.end_lineno or node.lineno
-    text = "\n".join(lines[first - 1 : end])
-    key = (text, node.col_offset, node.end_col_offset or 0, deferred)
+    text = "\n".join(lines[first - 1 : end]).encode()
+    digest = hashlib.blake2b(text, digest_size=16).digest()
+    key = (digest, node.col_offset, node.end_col_offset or 0, deferred)
     with _cache_lock:
         seen = _summaries.get(key)
         if seen is not None:
@@ -296,11 +298,29 @@ def _summary(index: int, node: ast.stmt, deferred: bool, lines: list[str]) -> St
     if seen is None:
         stmt = _summarise(index, node, deferred)
         with _cache_lock:
-            _summaries[key] = stmt
+            _summaries[key] = _template(stmt)
             while len(_summaries) > _SUMMARY_CACHE_SIZE:
                 _summaries.popitem(last=False)
         return stmt
     return _moved(seen, index, node)
+
+
+def _template(stmt: Stmt) -> Stmt:
+    """``stmt`` without its syntax tree, to be kept: the next user brings its own."""
+    kept = copy.copy(stmt)
+    kept.node = _NO_NODE
+    kept.methods = tuple(_no_node(m) for m in stmt.methods)
+    return kept
+
+
+def _no_node(method: Method) -> Method:
+    kept = copy.copy(method)
+    kept.node = _NO_DEF
+    return kept
+
+
+_NO_NODE: Final = ast.Pass()
+_NO_DEF: Final = cast(ast.FunctionDef, ast.parse("def _(): pass").body[0])
 
 
 def _moved(seen: Stmt, index: int, node: ast.stmt) -> Stmt:
@@ -322,11 +342,21 @@ def _moved(seen: Stmt, index: int, node: ast.stmt) -> Stmt:
 
 
 def _dump(node: ast.AST | Sequence[ast.AST] | None) -> str:
+    """What a node (or a list of them) is, without its place: a short digest.
+
+    Two statements compare equal when their trees do, whatever their lines
+    and comments; only the digest of ``ast.dump`` is kept, not the text.
+    """
     if node is None:
         return ""
     if not isinstance(node, ast.AST):
-        return "[" + ", ".join(ast.dump(n) for n in node) + "]"
-    return ast.dump(node)
+        text = "[" + ", ".join(ast.dump(n) for n in node) + "]"
+    else:
+        text = ast.dump(node)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+_NOTHING: Final = _dump([])  # an empty list of decorators
 
 
 def _first_line(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> int:
@@ -346,7 +376,7 @@ def _summarise(index: int, node: ast.stmt, deferred: bool) -> Stmt:
             index=index,
             node=node,
             kind="def",
-            text=ast.dump(node),
+            text=_dump(node),
             name=node.name,
             decorators=_dump(node.decorator_list),
             signature=_signature(node),
@@ -380,7 +410,7 @@ def _summarise(index: int, node: ast.stmt, deferred: bool) -> Stmt:
                     )
                 )
             else:
-                others.append(ast.dump(item))
+                others.append(_dump(item))
                 reads.statement(item)
         header = "|".join(
             [
@@ -394,7 +424,7 @@ def _summarise(index: int, node: ast.stmt, deferred: bool) -> Stmt:
             index=index,
             node=node,
             kind="class",
-            text=ast.dump(node),
+            text=_dump(node),
             name=node.name,
             decorators=_dump(node.decorator_list),
             header=header,
@@ -418,7 +448,7 @@ def _summarise(index: int, node: ast.stmt, deferred: bool) -> Stmt:
         index=index,
         node=node,
         kind="other",
-        text=ast.dump(node),
+        text=_dump(node),
         binds=frozenset(binds.names),
         reads=frozenset(reads.names),
         plain=frozenset(reads.plain),
