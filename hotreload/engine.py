@@ -22,7 +22,7 @@ import threading
 import traceback
 import types
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -236,6 +236,7 @@ class _Transaction(ClassMerger):
         self.filename = filename
         self.require = require
         self.code: types.CodeType | None = None  # the whole version, for a full run
+        self.contents: list[tuple[Any, Any]] = []
         # Set to (live version, upstream changes, script?) to run only what
         # changed; None runs the whole new version.
         self.incremental: tuple[Version, Mapping[str, Changes], bool] | None = None
@@ -262,6 +263,9 @@ class _Transaction(ClassMerger):
                 return _failed(exc, [f"{BEFORE} raised; nothing was changed"])
             before_ran = True
         self.snapshot = dict(self.live)
+        # The module's own lists, dicts and sets (a registry a decorator
+        # fills): a failed version must not leave its entries in them.
+        self.contents = _contents(self.snapshot)
         # A Flask app refuses routes after its first request; a reload may
         # add them (its own reloader would restart the process instead).
         close_setup = frameworks.open_setup(self.live)
@@ -477,3 +481,42 @@ class _Transaction(ClassMerger):
         for key, value in snapshot.items():
             if live.get(key, MISSING) is not value:
                 live[key] = value
+        for container, contents in self.contents:
+            _refill(container, contents)
+
+
+# Containers larger than this are data a reload does not copy to roll back.
+_CONTENTS_LIMIT: Final = 10_000
+
+
+def _contents(namespace: Mapping[str, Any]) -> list[tuple[Any, Any]]:
+    """Shallow copies of the plain lists, dicts and sets a module holds."""
+    found = []
+    for key, value in namespace.items():
+        if key in IMPORT_DUNDERS or type(value) not in (list, dict, set):
+            continue
+        if len(value) <= _CONTENTS_LIMIT:
+            found.append((value, value.copy()))
+    return found
+
+
+def _refill(container: Any, contents: Any) -> None:
+    """Put back what ``container`` held, if it changed."""
+    if len(container) == len(contents) and all(
+        a is b for a, b in zip(_items(container), _items(contents), strict=True)
+    ):
+        return
+    container.clear()
+    if isinstance(container, list):
+        container.extend(contents)
+    else:
+        container.update(contents)
+
+
+def _items(container: Any) -> Iterator[object]:
+    if isinstance(container, dict):
+        for key, value in container.items():
+            yield key
+            yield value
+    else:
+        yield from container

@@ -23,7 +23,15 @@ from hotreload import frameworks
 from hotreload.errors import RestartNeeded
 from hotreload.lookup import as_function, docstring, function_index
 from hotreload.patching import MISSING, same_code
-from hotreload.plan import Method, Stmt, Version, match, pair_defs
+from hotreload.plan import (
+    Method,
+    Stmt,
+    Version,
+    first_line,
+    match,
+    module_scope,
+    pair_defs,
+)
 
 
 class Transaction(Protocol):
@@ -97,6 +105,7 @@ class Changes:
         return self.rebound | self.patched | self.rebuilt
 
 
+_DEF_NODES: Final = (ast.FunctionDef, ast.AsyncFunctionDef)
 _Def = TypeVar("_Def", bound=ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
 
 
@@ -169,7 +178,32 @@ class Runner:
                 continue  # a kept name's statement never runs again
             elif old is None or stmt.index in forced or self._reads_change(stmt):
                 self._run_statement(stmt)
+            elif old.node.lineno != stmt.node.lineno:
+                self._move_inner_functions(stmt, old)
         live.setdefault("__doc__", None)
+
+    def _move_inner_functions(self, stmt: Stmt, old: Stmt) -> None:
+        """Functions an unchanged, moved statement defined take their new lines.
+
+        ``if DEBUG: def log(...)``: the statement does not run again, but
+        tracebacks through ``log`` must point where it is now.
+        """
+        olds = [n for n in module_scope(old.node) if isinstance(n, _DEF_NODES)]
+        if not olds:
+            return
+        news = [n for n in module_scope(stmt.node) if isinstance(n, _DEF_NODES)]
+        codes = self.new.codes(stmt, self.filename)
+        for before, after in zip(olds, news, strict=False):
+            func = self._old_function(
+                before.name, first_line(before), self.live.get(before.name)
+            )
+            code = codes.get((after.name, first_line(after)))
+            if (
+                func is not None
+                and code is not None
+                and code.co_freevars == func.__code__.co_freevars
+            ):
+                self._patch(func, code, None, after.name)  # nothing if equal
 
     def _reads_change(self, stmt: Stmt) -> bool:
         changes = self.changes
@@ -467,12 +501,9 @@ class Runner:
             return func
         if self._index is None:
             self._index = function_index(self.txn.snapshot.values(), self.live)
-        found = self._index.get((qualname, line))
-        if found is None:
-            candidates = [f for (q, _), f in self._index.items() if q == qualname]
-            if len(candidates) == 1:
-                found = candidates[0]
-        return found
+        # By its line too: several defs of one name (``if``/``else``
+        # branches, ``@register def _``) are different functions.
+        return self._index.get((qualname, line))
 
     def _is_ours(self, func: types.FunctionType, qualname: str, line: int) -> bool:
         return (
@@ -678,7 +709,23 @@ def _dunder(name: str) -> bool:
 
 
 def _undecorated(node: _Def) -> _Def:
-    """A copy of a ``def`` or ``class`` statement without its decorators."""
+    """A copy of a ``def`` or ``class`` statement whose decorators do nothing.
+
+    One decorator is left, ``(lambda obj: obj)`` where the first one was: the
+    code the statement makes must start at that line, as it does when the
+    whole module is compiled (a function is found again by its first line).
+    """
     bare = copy.copy(node)
-    bare.decorator_list = []
+    if node.decorator_list:
+        first = node.decorator_list[0]
+        arg = ast.arguments(
+            posonlyargs=[],
+            args=[ast.arg(arg="obj")],
+            kwonlyargs=[],
+            kw_defaults=[],
+            defaults=[],
+        )
+        same = ast.Lambda(args=arg, body=ast.Name(id="obj", ctx=ast.Load()))
+        ast.copy_location(same, first)
+        bare.decorator_list = [ast.fix_missing_locations(same)]
     return bare

@@ -28,7 +28,9 @@ __all__ = [
     "Stmt",
     "Version",
     "code_index",
+    "first_line",
     "match",
+    "module_scope",
     "pair_defs",
     "parse_version",
 ]
@@ -144,7 +146,7 @@ class Version:
             imports: list[ast.stmt] = [
                 node
                 for top in self.tree.body
-                for node in _module_scope(top)
+                for node in module_scope(top)
                 if isinstance(node, ast.Import | ast.ImportFrom)
                 and getattr(node, "module", None) != "__future__"
             ]
@@ -174,12 +176,12 @@ class Version:
         return names
 
 
-def _module_scope(node: ast.AST) -> Iterator[ast.AST]:
+def module_scope(node: ast.AST) -> Iterator[ast.AST]:
     """``node`` and what it holds, but not the bodies of functions and classes."""
     yield node
     if not isinstance(node, _SCOPES):
         for child in ast.iter_child_nodes(node):
-            yield from _module_scope(child)
+            yield from module_scope(child)
 
 
 def _filename(codes: dict[tuple[str, int], CodeType]) -> str | None:
@@ -286,7 +288,7 @@ def _summary(index: int, node: ast.stmt, deferred: bool, lines: list[str]) -> St
     """`_summarise`, reusing the analysis of the same text seen before."""
     first = node.lineno
     if isinstance(node, (*_DEFS, ast.ClassDef)):
-        first = _first_line(node)
+        first = first_line(node)
     end = node.end_lineno or node.lineno
     text = "\n".join(lines[first - 1 : end]).encode()
     digest = hashlib.blake2b(text, digest_size=16).digest()
@@ -328,14 +330,14 @@ def _moved(seen: Stmt, index: int, node: ast.stmt) -> Stmt:
     stmt = copy.copy(seen)
     stmt.index, stmt.node = index, node
     if isinstance(node, _DEFS):
-        stmt.line = _first_line(node)
+        stmt.line = first_line(node)
     elif isinstance(node, ast.ClassDef):
-        stmt.line = _first_line(node)
+        stmt.line = first_line(node)
         defs = [item for item in node.body if isinstance(item, _DEFS)]
         methods = []
         for method, item in zip(seen.methods, defs, strict=True):
             moved = copy.copy(method)
-            moved.node, moved.line = item, _first_line(item)
+            moved.node, moved.line = item, first_line(item)
             methods.append(moved)
         stmt.methods = tuple(methods)
     return stmt
@@ -359,7 +361,7 @@ def _dump(node: ast.AST | Sequence[ast.AST] | None) -> str:
 _NOTHING: Final = _dump([])  # an empty list of decorators
 
 
-def _first_line(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> int:
+def first_line(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> int:
     return min([node.lineno] + [d.lineno for d in node.decorator_list])
 
 
@@ -381,7 +383,7 @@ def _summarise(index: int, node: ast.stmt, deferred: bool) -> Stmt:
             decorators=_dump(node.decorator_list),
             signature=_signature(node),
             body=_dump(node.body),
-            line=_first_line(node),
+            line=first_line(node),
             binds=frozenset({node.name}),
             reads=frozenset(reads.names),
             plain=frozenset(reads.plain),
@@ -405,7 +407,7 @@ def _summarise(index: int, node: ast.stmt, deferred: bool) -> Stmt:
                         signature=_signature(item),
                         body=_dump(item.body),
                         reads=frozenset(method_reads.names),
-                        line=_first_line(item),
+                        line=first_line(item),
                         node=item,
                     )
                 )
@@ -428,7 +430,7 @@ def _summarise(index: int, node: ast.stmt, deferred: bool) -> Stmt:
             name=node.name,
             decorators=_dump(node.decorator_list),
             header=header,
-            line=_first_line(node),
+            line=first_line(node),
             binds=frozenset({node.name}),
             reads=frozenset(header_reads),
             plain=frozenset(reads.plain),
