@@ -34,7 +34,7 @@ from hotreload.errors import (
     RootError,
 )
 from hotreload.events import ReloadEvent
-from hotreload.reloader import Reloader
+from hotreload.reloader import DEFAULT_TIMEOUT, Reloader
 
 __all__ = ["build_parser", "main"]
 
@@ -77,6 +77,17 @@ def _version() -> str:
         return "unknown"
 
 
+def _seconds(text: str) -> float | None:
+    """``--timeout``'s value: seconds > 0, or 0 for no limit."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be >= 0 seconds: {text!r}")
+    return value or None
+
+
 # (flags, argparse keywords, also on `check`): each becomes a `Settings` field,
 # None when not given so that [tool.hotreload] applies (config.resolve).
 _RELOADER_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any], bool]] = [
@@ -96,6 +107,12 @@ _RELOADER_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any], bool]] = [
      "help": "reject a module that does not define NAME (repeatable)"}, True),
     (("--follow-symlinks",), {"action": argparse.BooleanOptionalAction,
      "help": "follow symbolic links that lead outside a root"}, True),
+    (("--timeout",), {"type": _seconds, "metavar": "SECONDS",
+     "default": DEFAULT_TIMEOUT,
+     "help": "interrupt a module whose code runs longer than SECONDS in one "
+     "reload or first import (a `while True:` or a server started at import), "
+     f"roll it back and report it (default: {DEFAULT_TIMEOUT:g}; 0: no limit)"},
+     True),
 ]  # fmt: skip
 
 
@@ -204,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Options of `run` that take a value, to find where the program's own
 # arguments start (argparse would otherwise take `-m pkg -i` as its own -i).
-_RUN_VALUE_OPTIONS = ("--watch", "--debounce", "--exclude", "--require")
+_RUN_VALUE_OPTIONS = ("--watch", "--debounce", "--exclude", "--require", "--timeout")
 
 
 def _split_run_argv(args: list[str]) -> tuple[list[str], str | None, list[str]]:
@@ -273,8 +290,8 @@ def _script_path(text: str) -> Path:
     return path.resolve()
 
 
-def _reloader(settings: Settings) -> Reloader:
-    return Reloader(settings.paths, **settings.reloader_options())
+def _reloader(settings: Settings, timeout: float | None) -> Reloader:
+    return Reloader(settings.paths, timeout=timeout, **settings.reloader_options())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -299,12 +316,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _reporting():
         try:
             if ns.command == "check":
-                return _check(settings)
+                return _check(settings, ns.timeout)
             if ns.command == "run":
                 return _run(ns, settings)
             if ns.no_repl or ns.json:
-                return _daemon(settings, as_json=ns.json)
-            return _repl(settings)
+                return _daemon(settings, as_json=ns.json, timeout=ns.timeout)
+            return _repl(settings, ns.timeout)
         except ReloadError as exc:
             print(f"hotreload: error: {exc}", file=sys.stderr)
             return 2
@@ -358,9 +375,9 @@ def _count(n: int) -> str:
     return f"{n} module{'' if n == 1 else 's'}"
 
 
-def _check(settings: Settings) -> int:
+def _check(settings: Settings, timeout: float | None) -> int:
     """Import every module once; one line per failure on stdout."""
-    reloader = _reloader(settings)  # never started: nothing to watch
+    reloader = _reloader(settings, timeout)  # never started: nothing to watch
     try:
         failures = reloader.import_all()
         lines = [failure_line(e) for e in failures]
@@ -437,9 +454,9 @@ def _stdout_for_events(as_json: bool) -> Iterator[TextIO]:
         events.close()  # may raise BrokenPipeError: the reader is gone
 
 
-def _daemon(settings: Settings, *, as_json: bool) -> int:
+def _daemon(settings: Settings, *, as_json: bool, timeout: float | None) -> int:
     """Report reloads until Ctrl-C or SIGTERM: JSON on stdout or lines on stderr."""
-    reloader = _reloader(settings)
+    reloader = _reloader(settings, timeout)
     try:
         with _sigterm_as_interrupt(), _stdout_for_events(as_json) as out:
             reloader.start()
@@ -493,16 +510,16 @@ def _announce(
         print(f"hotreload: {failure_line(event)}", file=sys.stderr)
 
 
-def _repl(settings: Settings) -> int:
+def _repl(settings: Settings, timeout: float | None) -> int:
     from hotreload.repl import Repl  # prompt-toolkit loads only here
 
-    with _reloader(settings) as reloader:
+    with _reloader(settings, timeout) as reloader:
         return Repl(reloader).run()
 
 
 def _run(ns: argparse.Namespace, settings: Settings) -> int:
     """Run a script or module as ``__main__`` with reloading active."""
-    with _reloader(settings) as reloader:
+    with _reloader(settings, ns.timeout) as reloader:
         script = None if ns.module else _script_path(ns.argv[0])
         module, source, filename = main_module(script, ns.module)
         if ns.module:

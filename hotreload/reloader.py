@@ -23,8 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Final, Literal
 
-from hotreload.engine import format_user_traceback, is_interrupt, reload_module
-from hotreload.errors import RejectedError, UnknownModuleError
+from hotreload.engine import Outcome, format_user_traceback, is_interrupt, reload_module
+from hotreload.errors import RejectedError, ReloadTimeout, UnknownModuleError
 from hotreload.events import ReloadEvent, Trigger
 from hotreload.filters import PathFilter
 from hotreload.graph import ImportGraph, static_imports
@@ -38,6 +38,7 @@ from hotreload.roots import (
     validate_root,
     warn_if_world_writable,
 )
+from hotreload.timelimit import REPEAT, TimeLimit, user_location
 from hotreload.watcher import Change, Watcher, content_digest
 
 __all__ = ["HISTORY_SIZE", "Reloader"]
@@ -46,6 +47,10 @@ logger = logging.getLogger(__name__)
 
 HISTORY_SIZE: Final = 500
 DEFAULT_DEBOUNCE: Final = 0.01
+#: Seconds a reload's code may run before it is interrupted (``timeout=``).
+DEFAULT_TIMEOUT: Final = 10.0
+#: Seconds ``stop()`` waits for a reload that ignores its interruption.
+STOP_WAIT: Final = 0.5
 
 
 class Reloader:
@@ -64,10 +69,14 @@ class Reloader:
         apply: "auto" applies changes as soon as they are ready; "manual"
             queues them until ``apply_pending()``.
         follow_symlinks: follow symbolic links that lead outside a root.
+        timeout: seconds a module's code may run in one reload or first
+            import before it is interrupted (a ``ReloadTimeout`` raised in
+            it), rolled back, and reported as failed; None: no limit.
 
     Raises:
         RootError: a root is missing or not a directory.
-        ValueError: ``apply`` is neither "auto" nor "manual".
+        ValueError: ``apply`` is neither "auto" nor "manual", or a bad
+            ``debounce`` or ``timeout``.
     """
 
     def __init__(
@@ -81,6 +90,7 @@ class Reloader:
         require: Iterable[str] = (),
         apply: Literal["auto", "manual"] = "auto",
         follow_symlinks: bool = False,
+        timeout: float | None = DEFAULT_TIMEOUT,
     ) -> None:
         if apply not in ("auto", "manual"):
             raise ValueError(f"apply must be 'auto' or 'manual', not {apply!r}")
@@ -99,6 +109,8 @@ class Reloader:
         self.require = tuple(require)
         self.apply = apply
         self.follow_symlinks = follow_symlinks
+        self.timeout = timeout
+        self._limit = TimeLimit(timeout, is_user=self._is_user_file)
         self._filter = PathFilter(self.exclude)
         self._lock = threading.RLock()  # held for every reload
         self._cond = threading.Condition()  # guards history and the wait cursor
@@ -155,12 +167,27 @@ class Reloader:
         self._watcher = watcher
 
     def stop(self) -> None:
-        """Stop watching, join the threads and undo the import-side setup."""
+        """Stop watching, join the threads and undo the import-side setup.
+
+        Returns within about a second whatever user code does: a reload
+        running on another thread is interrupted (and rolled back) first.
+        """
         watcher, self._watcher = self._watcher, None
+        me = threading.get_ident()
+        for tid in self._limit.running_threads():
+            if tid != me:
+                self._limit.interrupt(tid, "interrupted: the reloader is stopping")
         if watcher is not None:
-            watcher.stop()
-        with self._lock:
+            watcher.stop(timeout=STOP_WAIT)
+        if self._lock.acquire(timeout=STOP_WAIT):
+            try:
+                self._unwind()
+            finally:
+                self._lock.release()
+        else:  # a reload blocked in a call that cannot be interrupted
+            logger.warning("a reload is still running; hotreload stops without it")
             self._unwind()
+        self._limit.close()
 
     def __enter__(self) -> Reloader:
         self.start()
@@ -249,11 +276,38 @@ class Reloader:
             event = self._gone(name, path, exc, "manual")
             self._record([event])
             return event
-        with self._lock:
+        if not self._acquire():
+            event = self._busy(name, path)
+            self._record([event])
+            return event
+        try:
             events = self._run_batch([(name, path, source)], "manual")
             self._record(events)
+        finally:
+            self._lock.release()
         self._deliver(events)
         return events[0]
+
+    def _acquire(self) -> bool:
+        """Take the reload lock; give up after a stuck reload's time limit."""
+        if self.timeout is None:
+            return self._lock.acquire()
+        return self._lock.acquire(timeout=self.timeout + REPEAT + 1.0)
+
+    def _busy(self, name: str, path: Path) -> ReloadEvent:
+        error = ReloadTimeout(
+            f"another reload did not finish within {self.timeout:g} s "
+            "(blocked in a call that cannot be interrupted); try again later"
+        )
+        return ReloadEvent(
+            module=name,
+            path=path,
+            ok=False,
+            trigger="manual",
+            error=error,
+            traceback=f"ReloadTimeout: {error}\n",
+            time=time.time(),
+        )
 
     def track(self, namespace: object) -> Callable[[], None]:
         """Rebind ``from m import x`` bindings made in ``namespace`` after reloads.
@@ -467,7 +521,7 @@ class Reloader:
         start = time.perf_counter()
         edges = self._graph.begin(name)
         bindings = self._registry.begin(module.__dict__)
-        outcome = reload_module(module, source, str(path), require=self.require)
+        outcome = self._engine(module, source, path)
         if not (outcome.ok and outcome.ran):
             self._registry.restore(module.__dict__, bindings)
         rebound = 0
@@ -498,6 +552,35 @@ class Reloader:
             time=time.time(),
             batch=batch,
         )
+
+    def _engine(self, module: types.ModuleType, source: bytes, path: Path) -> Outcome:
+        """``reload_module`` under the time limit."""
+        outcome: Outcome | None = None
+        armed = None
+        try:
+            with self._limit.running(module.__name__) as armed:
+                outcome = reload_module(module, source, str(path), require=self.require)
+        except ReloadTimeout as exc:
+            # It came after the engine returned (the reload stands), or out
+            # of the engine's own error handling, after its rollback.
+            if outcome is None:
+                outcome = Outcome(ok=False, error=exc)
+        if armed is not None and isinstance(outcome.error, ReloadTimeout):
+            outcome.traceback = self._timed_out(outcome.error, armed.reason)
+        return outcome
+
+    def _timed_out(self, exc: ReloadTimeout, reason: str) -> str:
+        """Give ``exc`` its message (why, and where the code was); its traceback."""
+        message = reason if exc.args == ReloadTimeout().args else str(exc)
+        where = user_location(exc.__traceback__, self._is_user_file)
+        if where and "it was running" not in message:
+            message += f"; it was running {where}"
+        exc.args = (message,)
+        return format_user_traceback(exc)
+
+    def _is_user_file(self, filename: str) -> bool:
+        """Whether the time limit may interrupt code of ``filename``."""
+        return self._root_of(Path(filename)) is not None
 
     def _rebind(self, name: str, replaced: dict[str, tuple[object, object]]) -> int:
         """Rebind aliases of ``name``'s replaced values, following re-exports."""
@@ -544,11 +627,17 @@ class Reloader:
         self, name: str, path: Path, trigger: Trigger
     ) -> ReloadEvent | None:
         start = time.perf_counter()
+        armed = None
         try:
-            module = importlib.import_module(name)
+            with self._limit.running(name) as armed:
+                module = importlib.import_module(name)
         except BaseException as exc:
             if is_interrupt(exc):
                 raise
+            if armed is not None and isinstance(exc, ReloadTimeout):
+                text = self._timed_out(exc, armed.reason)
+            else:
+                text = format_user_traceback(exc)
             event = ReloadEvent(
                 module=name,
                 path=path,
@@ -556,7 +645,7 @@ class Reloader:
                 trigger=trigger,
                 duration=time.perf_counter() - start,
                 error=exc,
-                traceback=format_user_traceback(exc),
+                traceback=text,
                 time=time.time(),
             )
             self._failures[name] = event
@@ -633,6 +722,8 @@ class Reloader:
 
     def _ensure_runtime(self) -> None:
         """Get ready to run the roots' code: warn of open roots, install hooks."""
+        if self._undo:
+            return  # ready (and a reload stuck under the lock must not block this)
         with self._lock:
             if not self._undo:
                 for root in self.roots:
@@ -666,5 +757,6 @@ class Reloader:
 
 
 Reloader.__module__ = "hotreload"
+
 
 _MISSING: Final = object()

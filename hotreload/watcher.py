@@ -375,8 +375,13 @@ class Watcher:
             self._observer, self._thread, self._backend = observer, thread, backend
         thread.start()
 
-    def stop(self) -> None:
-        """Stop the observer and the applier and join both; idempotent."""
+    def stop(self, timeout: float = JOIN_TIMEOUT) -> None:
+        """Stop the observer and the applier and join both; idempotent.
+
+        Args:
+            timeout: seconds to wait for each thread; an applier still in
+                ``on_batch`` after that is left to finish on its own.
+        """
         with self._cond:
             observer = self._observer
             threads = [t for t in (self._thread, self._unjoined) if t is not None]
@@ -385,15 +390,15 @@ class Watcher:
             self._backend = "stopped"
             self._cond.notify_all()
         if observer is not None:
-            _dispose(observer)
+            _dispose(observer, timeout)
         for thread in threads:
             if thread is threading.current_thread():
                 # on_batch or on_root_lost called stop(): a thread cannot join
                 # itself, so the next stop() from elsewhere joins it.
                 self._unjoined = thread
                 continue
-            thread.join(JOIN_TIMEOUT)
-            if thread.is_alive():  # pragma: no cover  a callback that never returns
+            thread.join(timeout)
+            if thread.is_alive():
                 logger.warning("hotreload watcher thread did not stop in time")
 
     def __enter__(self) -> Watcher:
@@ -732,14 +737,14 @@ def _identity(path: Path) -> tuple[int, int]:
     return (st.st_dev, st.st_ino)
 
 
-def _dispose(observer: BaseObserver) -> None:
+def _dispose(observer: BaseObserver, timeout: float = JOIN_TIMEOUT) -> None:
     """Stop and join an observer, started or not (inotify starts a thread early)."""
     try:
         observer.stop()
     except Exception:  # pragma: no cover  defensive: never leave threads behind
         logger.exception("hotreload could not stop the observer")
     if observer.ident is not None:
-        observer.join(JOIN_TIMEOUT)
+        observer.join(timeout)
 
 
 def _make_handler(watcher: Watcher, root: Path) -> FileSystemEventHandler:

@@ -29,6 +29,7 @@ LAYERS = {
     "registry": 2,
     "engine": 2,
     "watcher": 2,
+    "timelimit": 1,
     "imports": 3,
     "reloader": 4,
     "console": 5,
@@ -70,6 +71,7 @@ def test_reloader_signature_matches_design() -> None:
         "require",
         "apply",
         "follow_symlinks",
+        "timeout",
     ]
     assert all(p.kind is p.KEYWORD_ONLY for p in list(params.values())[1:])
     defaults = {k: p.default for k, p in params.items() if k != "paths"}
@@ -81,6 +83,7 @@ def test_reloader_signature_matches_design() -> None:
         "require": (),
         "apply": "auto",
         "follow_symlinks": False,
+        "timeout": 10.0,
     }
     for method in (
         "start",
