@@ -34,12 +34,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import math
 import os
 import stat
 import sys
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +80,8 @@ ROOT_CHECK_INTERVAL: Final = 1.0
 ECHO_TIMEOUT: Final = 0.5
 #: Seconds a batch may be held back because more files keep changing.
 BURST_LIMIT: Final = 2.0
+#: Seconds during which a second overflow is rescanned without another line.
+OVERFLOW_QUIET: Final = 5.0
 #: Seconds ``stop()`` waits for each thread.
 JOIN_TIMEOUT: Final = 5.0
 #: The interpreter's thread switch interval while watching. Busy threads in
@@ -373,6 +377,8 @@ class Watcher:
         self._skipped: set[Path] = set()  # not regular files, warned about
         self._real_dirs: dict[str, str] = {}  # directory -> its realpath
         self._boosted: float | None = None  # the switch interval to restore
+        self._rescan_due = False  # events were dropped: look at every file
+        self._rescan_said = -math.inf  # when the last rescan was reported
         self._stopping = False
         self._observer: BaseObserver | None = None
         self._thread: threading.Thread | None = None
@@ -428,6 +434,7 @@ class Watcher:
             self._lost_seen.clear()
             self._observer, self._thread, self._backend = observer, thread, backend
             self._boost()
+        _ACTIVE.add(self)
         thread.start()
 
     def stop(self, timeout: float = JOIN_TIMEOUT) -> None:
@@ -445,6 +452,7 @@ class Watcher:
             self._backend = "stopped"
             self._unboost()
             self._cond.notify_all()
+        _ACTIVE.discard(self)
         if observer is not None:
             _dispose(observer, timeout)
         for thread in threads:
@@ -616,7 +624,7 @@ class Watcher:
         next_check = time.monotonic() + ROOT_CHECK_INTERVAL
         while True:
             with self._cond:
-                while not self._stopping and not self._lost:
+                while not self._stopping and not self._lost and not self._rescan_due:
                     due = self._batcher.due()
                     if due == 0.0:
                         break
@@ -629,7 +637,10 @@ class Watcher:
                 if self._stopping:
                     return
                 lost, self._lost = self._lost, []
+                rescan, self._rescan_due = self._rescan_due, False
                 paths = self._batcher.take()
+            if rescan:
+                self._rescan()
             if time.monotonic() >= next_check:
                 self._check_roots()
                 self._retry_unreadable()
@@ -639,6 +650,39 @@ class Watcher:
             changes = self._read_batch(paths)
             if changes:
                 self._call(self._on_batch, changes)
+
+    def _overflowed(self) -> None:
+        """The OS dropped file events (inotify's queue overflowed): rescan."""
+        with self._cond:
+            if self._reports_close and not self._stopping:
+                self._rescan_due = True
+                self._cond.notify_all()
+
+    def _rescan(self) -> None:
+        """Queue every module file, and every file known: the hashes decide.
+
+        Files whose bytes are what was last handed out (or seeded as live)
+        give no change; the others are applied as one batch, and a file
+        that disappeared meanwhile is reported gone.
+        """
+        files: list[Path] = []
+        for root in self._roots:
+            if root not in self._lost_seen:
+                files += iter_module_files(
+                    root, self._filter, follow_symlinks=self._follow_symlinks
+                )
+        with self._cond:
+            for path in dict.fromkeys([*files, *self._digests]):
+                self._batcher.add(path)
+            self._cond.notify_all()
+        now = time.monotonic()
+        said, self._rescan_said = self._rescan_said, now
+        if now - said > OVERFLOW_QUIET:  # watchdog reports one overflow twice
+            logger.warning(
+                "the OS dropped file events (inotify queue overflow); rescanned "
+                "%d files, applying what changed",
+                len(files),
+            )
 
     def _retry_unreadable(self) -> None:
         """Look again at unreadable files (a polling observer sees no chmod)."""
@@ -878,6 +922,29 @@ def _silence_watchdog_noise() -> None:
     inotify_logger = logging.getLogger("watchdog.observers.inotify")
     if _stop_race_filter not in inotify_logger.filters:
         inotify_logger.addFilter(_stop_race_filter)
+    for name in _OVERFLOW_LOGGERS:
+        overflow_logger = logging.getLogger(name)
+        if _overflow_filter not in overflow_logger.filters:
+            overflow_logger.addFilter(_overflow_filter)
+
+
+#: Watchers running, told when watchdog reports dropped events.
+_ACTIVE: weakref.WeakSet[Watcher] = weakref.WeakSet()
+#: Where watchdog says that the kernel's inotify queue overflowed. It reports
+#: it only as a log record (its recursive watches are rebuilt, the events are
+#: gone); this filter turns the record into a rescan and our own line.
+_OVERFLOW_LOGGERS: Final = (
+    "watchdog.observers.inotify_c",
+    "watchdog.observers.inotify",
+)
+
+
+def _overflow_filter(record: logging.LogRecord) -> bool:
+    if "overflow" not in str(record.msg).lower():
+        return True
+    for watcher in list(_ACTIVE):
+        watcher._overflowed()
+    return False  # the rescan's own line says it
 
 
 def _stop_race_filter(record: logging.LogRecord) -> bool:

@@ -7,11 +7,13 @@ handed out in order, so anything the first save caused would have come first.
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import logging
 import os
 import queue
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -807,3 +809,41 @@ def test_a_link_out_of_the_root_is_not_read(
         os.utime(root / "link.py", follow_symlinks=False)
         write_atomic(root / "y.py", version())
         assert [c.path for c in rec.until(root / "y.py")] == [root / "y.py"]
+
+
+_FLOOD = """
+import os, sys
+flood, module, source = sys.argv[1], sys.argv[2], sys.argv[3]
+os.mkdir(flood)
+for i in range(9000):  # 3 events each, over the kernel's 16384
+    open(os.path.join(flood, f"f{i}.tmp"), "w").close()
+with open(module, "w") as fh:  # its events are dropped
+    fh.write(source)
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_real_inotify_overflow_rescans_and_applies_what_changed(
+    root: Path, rec: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    limit = Path("/proc/sys/fs/inotify/max_queued_events")
+    if not limit.exists() or int(limit.read_text()) > 16384:
+        pytest.skip("needs Linux inotify with the default queue size")
+    x = root / "x.py"
+    x.write_bytes(b"V = 1\n")
+    with Watcher([root], rec.on_batch) as watcher:
+        if watcher.backend != "inotify":
+            pytest.skip("only inotify overflows")
+        watcher.seed(x, b"V = 1\n")
+        writer = subprocess.Popen(
+            [sys.executable, "-c", _FLOOD, str(root / "flood"), str(x), "V = 2\n"]
+        )
+        # Keep watchdog's reader thread from draining the kernel queue: a C
+        # call made through PyDLL holds the GIL until the writer is done.
+        hold = ctypes.PyDLL(None).usleep
+        while writer.poll() is None:
+            hold(200_000)
+        assert writer.returncode == 0
+        assert rec.until(x) == [Change(x, root, b"V = 2\n")]
+    lines = [r.getMessage() for r in caplog.records if "overflow" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].startswith("the OS dropped file events")
