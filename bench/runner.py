@@ -22,7 +22,7 @@ from bench.saves import SAVE_STYLES
 from bench.worker import RESULT_MARK
 
 REPO = Path(__file__).resolve().parent.parent
-ROWS = ("latency", "heap", "session", "startup", "idle", "branch")
+ROWS = ("latency", "busy", "heap", "session", "startup", "idle", "branch")
 TOOLS = ("hotreload", "jurigged", "ipython", "importlib")
 HEAP_SIZES = (0, 100_000, 1_000_000, 3_000_000)
 
@@ -129,6 +129,22 @@ class Runner:
                 for tool in self.tools("hotreload", "jurigged")
             }
             for style in SAVE_STYLES
+        }
+
+    def busy(self) -> dict[str, Any]:
+        s = self.settings
+        params = {
+            "style": "in-place",
+            "threads": 4,
+            "saves": s.saves // 2,
+            "deadline": 2.0,
+            "pause": 0.05,
+            "stream": s.saves // 2,
+            "gap": 0.05,
+        }
+        return {
+            tool: self.worker("busy", tool, corpus.write_small, params)
+            for tool in self.tools("hotreload", "jurigged")
         }
 
     def heap(self) -> dict[str, Any]:

@@ -105,7 +105,15 @@ class Builder:
     def build(self) -> Table:
         from bench import rows
 
-        for name in ("latency", "heap", "session", "startup", "idle", "branch"):
+        for name in (
+            "latency",
+            "busy",
+            "heap",
+            "session",
+            "startup",
+            "idle",
+            "branch",
+        ):
             if name in self.results:
                 builder: Callable[[Builder, Any], None] = getattr(rows, name)
                 builder(self, self.results[name])
