@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
 .DEFAULT_GOAL := test
-.PHONY: install run test lint format typecheck pytest cov bench test-all clean
+.PHONY: install run test lint format typecheck pytest cov bench stress test-all clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench
+
+# Faults, load and bad input against one live process; prints one table.
+stress: $(STAMP)
+	$(BIN)/python -m bench.stress
 
 # The suite on every interpreter of 3.11, 3.12 and 3.13 that pyenv has here.
 test-all:
