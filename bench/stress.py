@@ -68,6 +68,8 @@ class Figures:
     doubled: int = 0
     out_of_order: int = 0
     caller_errors: int = 0
+    caller_error_kinds: dict[str, int] = field(default_factory=dict)
+    disorder: list[str] = field(default_factory=list)
     calls: int = 0
     hangs: list[str] = field(default_factory=list)
     crashes: list[str] = field(default_factory=list)
@@ -117,6 +119,7 @@ class Stress:
         self.lock = threading.Lock()
         self.stop_busy = threading.Event()
         self.failures: list[str] = []
+        self.batches: dict[str, list[int]] = {}
 
     def name(self, base: str) -> str:
         return self.prefix + base
@@ -174,19 +177,26 @@ class Stress:
             return
         with self.lock:
             self.applied.setdefault(event.module, []).append(getattr(module, "V", -1))
+            self.batches.setdefault(event.module, []).append(event.batch)
 
     def busy(self, modules: list[Any]) -> None:
         rng = random.Random()
         calls = errors = 0
+        kinds: dict[str, int] = {}
         while not self.stop_busy.is_set():
             try:
                 rng.choice(modules).f()
-            except Exception:
+            except Exception as exc:
                 errors += 1
+                kind = f"{type(exc).__name__}: {exc}"
+                kinds[kind] = kinds.get(kind, 0) + 1
             calls += 1
         with self.lock:
             self.figures.calls += calls
             self.figures.caller_errors += errors
+            for kind, n in kinds.items():
+                known = self.figures.caller_error_kinds
+                known[kind] = known.get(kind, 0) + n
 
     def wait_for(self, what: str, ready: Callable[[], bool], limit: float) -> bool:
         deadline = time.monotonic() + limit
@@ -223,6 +233,13 @@ class Stress:
                 pairs = list(zip(seen, seen[1:], strict=False))
                 self.figures.doubled += sum(a == b for a, b in pairs)
                 self.figures.out_of_order += sum(b < a for a, b in pairs)
+                batches = self.batches.get(name, [])
+                for i, (a, b) in enumerate(pairs):
+                    if b <= a:
+                        self.figures.disorder.append(
+                            f"{name}: V {a} (batch {batches[i]}) then V {b} "
+                            f"(batch {batches[i + 1]})"
+                        )
 
     def checkout(self, package: Path) -> None:
         names = [f"{self.name('co')}.m{i}" for i in range(self.s.checkout)]
@@ -346,6 +363,12 @@ def table(figures: Figures, settings: Settings, elapsed: float) -> str:
         "|---|---|---|",
     ]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    if f.caller_error_kinds:
+        kinds = sorted(f.caller_error_kinds.items(), key=lambda kv: -kv[1])
+        lines += ["", "Exceptions seen by callers:"]
+        lines += [f"- {n} × {kind[:200]}" for kind, n in kinds[:5]]
+    if f.disorder:
+        lines += ["", "Doubled or out of order:", *(f"- {d}" for d in f.disorder[:10])]
     if f.crashes:
         lines += ["", "Error records:", *(f"- {c}" for c in f.crashes[:10])]
     return "\n".join(lines)

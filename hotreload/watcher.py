@@ -83,6 +83,8 @@ ROOT_CHECK_INTERVAL: Final = 1.0
 ECHO_TIMEOUT: Final = 0.5
 #: Seconds a batch may be held back because more files keep changing.
 BURST_LIMIT: Final = 2.0
+#: Seconds a module file must stay empty before it is believed (see ``_fresh``).
+EMPTY_SETTLE: Final = 0.5
 #: Seconds during which a second overflow is rescanned without another line.
 OVERFLOW_QUIET: Final = 5.0
 #: Seconds ``stop()`` waits for each thread.
@@ -381,6 +383,7 @@ class Watcher:
         self._real_dirs: dict[str, str] = {}  # directory -> its realpath
         self._boosted: float | None = None  # the switch interval to restore
         self._rescan_due = False  # events were dropped: look at every file
+        self._empty_since: dict[Path, float] = {}  # read empty, since when
         self._rescan_said = -math.inf  # when the last rescan was reported
         self._stopping = False
         self._observer: BaseObserver | None = None
@@ -589,6 +592,9 @@ class Watcher:
         batcher = self._batcher
         # A real event ends the "read once more" grace of _fresh.
         self._retried.difference_update((src, dest))
+        for path in (src, dest):
+            if path is not None:
+                self._empty_since.pop(path, None)
         if src is not None:
             if kind in ("created", "modified"):
                 batcher.add(src, complete=not self._reports_close)
@@ -857,7 +863,17 @@ class Watcher:
             # quiet period.
             self._retried.add(path)
             self._batcher.add(path)
+            if data == b"":
+                self._empty_since.setdefault(path, time.monotonic())
             return None
+        if data == b"" and self._still_emptying(path):
+            # Busy threads can keep the writer from its write for longer than
+            # one quiet period: an empty module is believed once it has
+            # stayed empty for EMPTY_SETTLE (a reload of it empties the
+            # live module for every caller).
+            self._batcher.add(path)
+            return None
+        self._empty_since.pop(path, None)
         self._retried.discard(path)
         if data is None:
             if known is None:
@@ -888,6 +904,10 @@ class Watcher:
             return _key(os.stat(path)) == key
         except OSError:
             return False
+
+    def _still_emptying(self, path: Path) -> bool:
+        since = self._empty_since.setdefault(path, time.monotonic())
+        return time.monotonic() - since < EMPTY_SETTLE
 
     def _root_of(self, path: Path) -> Path:
         root = innermost_root(path, self._roots)

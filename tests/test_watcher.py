@@ -847,3 +847,25 @@ def test_a_real_inotify_overflow_rescans_and_applies_what_changed(
         assert rec.until(x) == [Change(x, root, b"V = 2\n")]
     lines = [r.getMessage() for r in caplog.records if "overflow" in r.getMessage()]
     assert len(lines) == 1 and lines[0].startswith("the OS dropped file events")
+
+
+def test_a_writer_slowed_down_after_its_truncation_is_not_read_as_empty(
+    root: Path, rec: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Busy threads keep an in-place writer between truncate and write for
+    longer than one quiet period; the module must not be reloaded empty."""
+    real_read = watcher_module._read_stable
+    x = root / "x.py"
+    empty_reads = itertools.count()
+
+    def read(path: Path, quiet_ns: int, root: Path | None = None) -> tuple[bytes, Any]:
+        data, key = real_read(path, quiet_ns, root)
+        if path == x and next(empty_reads) < 3:
+            return b"", key  # the truncated file, three looks in a row
+        return data, key
+
+    monkeypatch.setattr(watcher_module, "_read_stable", read)
+    with Watcher([root], rec.on_batch, debounce=0.01):
+        data = version()
+        write_atomic(x, data)
+        assert rec.until(x) == [Change(x, root, data)]
