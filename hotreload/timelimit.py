@@ -9,14 +9,15 @@ any other failure. The exception derives from ``BaseException``: a user's
 ``except Exception`` does not swallow it, and it is raised again every
 ``REPEAT`` seconds for code that catches everything.
 
-The exception is only raised while the thread runs code outside this
-package, never in the middle of hotreload's own rollback, and it is cleared
-if the call returns first. A thread blocked inside a C call (``input()``,
-``time.sleep``, a lock without timeout) gets it when that call returns; the
-two most common such calls are handled at their start instead, through an
-audit hook: ``input()`` raises at once on a thread under a limit that is not
-the main thread (no reload may wait for the terminal), and ``time.sleep``
-sleeps at most until the deadline, then raises.
+The exception is only raised while a frame of the user's code is on the
+thread's stack above hotreload's own (never in the middle of the engine's
+rollback), and one still pending when the call returns is caught there. A
+thread blocked inside a C call (a lock or socket wait without timeout,
+``time.sleep`` before Python 3.12) gets it only when that call returns.
+Two such calls are handled at their start through an audit hook: ``input()``
+raises at once on a thread under a limit that is not the main thread (no
+reload may wait for the terminal), and ``time.sleep`` (whose audit event
+exists from Python 3.12) sleeps at most until the deadline, then raises.
 """
 
 from __future__ import annotations
@@ -67,10 +68,26 @@ def user_location(
     return mine or found
 
 
-def _raise_in(thread_id: int, exc: type[BaseException] | None) -> None:
+def _raise_in(thread_id: int, exc: type[BaseException]) -> None:
     ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc else None
+        ctypes.c_ulong(thread_id), ctypes.py_object(exc)
     )
+
+
+def _consume_pending() -> None:
+    """Let a ``ReloadTimeout`` still pending for this thread land here, harmlessly.
+
+    It is raised at the next check of the interpreter's eval breaker, which
+    a backward jump makes. Clearing it with ``PyThreadState_SetAsyncExc(id,
+    NULL)`` instead would leave the interpreter's "async exception" flag
+    set: every thread would take the slow path at each check from then on,
+    and under a trace function (coverage) Python 3.11 loops forever there.
+    """
+    try:
+        for _ in range(2):
+            pass
+    except ReloadTimeout:
+        pass
 
 
 class _Armed:
@@ -140,8 +157,8 @@ class TimeLimit:
         _LIMITED.pop(tid, None)
         with self._cond:
             armed = self._armed.pop(tid, None)
-            if armed is not None and armed.fired:
-                _raise_in(tid, None)  # one may be pending still: clear it
+        if armed is not None and armed.fired:
+            _consume_pending()
 
     def interrupt(self, thread_id: int, reason: str) -> bool:
         """Raise ``ReloadTimeout`` now in ``thread_id`` if it runs an armed call.
