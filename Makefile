@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
+RUN_STAMP = $(VENV)/.installed-run
 
 .DEFAULT_GOAL := test
 .PHONY: install run test lint format typecheck pytest cov bench stress test-all clean
@@ -15,7 +16,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+# Running needs only the package and its dependencies, not the lint and
+# test toolchain of `make install`.
+$(RUN_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+run: $(RUN_STAMP)
 	$(BIN)/hotreload watch sample_modules
 
 lint: $(STAMP)

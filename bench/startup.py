@@ -21,7 +21,7 @@ from typing import Any
 from bench import corpus
 
 BIN = Path(sys.executable).parent
-LAZY = ("prompt_toolkit", "watchdog", "pygments")  # DESIGN: load only when used
+LAZY = ("prompt_toolkit", "watchdog", "pygments", "jedi")  # DESIGN: load only when used
 
 _IMPORTTIME = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 

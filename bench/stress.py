@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import importlib
 import json
 import logging
 import os
@@ -135,6 +136,7 @@ class Stress:
         (package / "__init__.py").write_text("")
         for i in range(self.s.checkout):
             (package / f"m{i}.py").write_text(_source(0))
+        (self.root / "flood").mkdir()  # watched from the start (phase 3)
         for name in ("bad", "other"):
             (self.root / f"{self.name(name)}.py").write_text(_source(0))
         handler = _Log(self.figures)
@@ -269,17 +271,15 @@ class Stress:
         flood = self.root / "flood"
         script = (
             "import os, sys\n"
-            "os.mkdir(sys.argv[1])\n"
-            "for i in range(9000):\n"
+            "for i in range(12000):\n"
             "    open(os.path.join(sys.argv[1], f'f{i}.tmp'), 'w').close()\n"
             "open(sys.argv[2], 'w').write(sys.argv[3])\n"
         )
         writer = subprocess.Popen(
             [sys.executable, "-c", script, str(flood), str(module), _source(7)]
         )
-        hold = ctypes.PyDLL(None).usleep  # holds the GIL: the queue fills up
-        while writer.poll() is None:
-            hold(200_000)
+        ctypes.PyDLL(None).usleep(3_000_000)  # holds the GIL: the queue fills up
+        writer.wait()
         start = time.perf_counter()
         other = sys.modules[self.name("other")]
         live = self.wait_for("overflow", lambda: other.V == 7, 30.0)
@@ -313,6 +313,8 @@ class Stress:
                 good += 1
                 (self.root / f"{self.name('other')}.py").write_text(_source(good))
                 self.wait_for(label, lambda v=good, o=other: v == o.V, LIMIT + 10)
+            elif label == "deleted file":  # unloaded: it leaves sys.modules
+                self.wait_for(label, lambda: name not in sys.modules, LIMIT + 10)
             elif label != "unreadable file" or os.geteuid() != 0:
                 self.wait_for(
                     label, lambda n=failed: self.failures.count(name) > n, LIMIT + 10
@@ -322,7 +324,13 @@ class Stress:
                 path.chmod(0o644)
             good += 1
             path.write_text(_source(good))
-            applied = self.wait_for(label, lambda v=good: v == module.V, LIMIT + 10)
+            if label == "deleted file" and name not in sys.modules:
+                importlib.import_module(name)  # a new file loads when imported
+            applied = self.wait_for(
+                label,
+                lambda v=good: getattr(sys.modules.get(name), "V", None) == v,
+                LIMIT + 10,
+            )
             verdict = "ok" if applied and alive else "FAILED"
             if label == "unreadable file" and os.geteuid() == 0:
                 verdict += " (as root: chmod 0 does not stop reads)"

@@ -7,6 +7,10 @@ The names load on first use (PEP 562), so ``import hotreload`` costs next to
 nothing in a program that may never start a reloader; ``from hotreload
 import Reloader`` loads the reloader itself, and its watcher and engine load
 when it starts.
+
+``load_ipython_extension`` is what ``%load_ext hotreload`` calls in IPython or
+a Jupyter kernel (the `hotreload.ipython` module); it is not part of
+``__all__``, which lists what Python code imports.
 """
 
 from __future__ import annotations
@@ -44,3 +48,21 @@ def __getattr__(name: str) -> object:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext hotreload``: add the ``%hotreload`` magic to the shell.
+
+    IPython calls this; the extension module (and IPython's own) loads only
+    then, never on ``import hotreload``.
+    """
+    from hotreload.ipython import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: object) -> None:
+    """``%unload_ext hotreload``: stop watching and remove the magic."""
+    from hotreload.ipython import unload
+
+    unload(ipython)

@@ -12,20 +12,29 @@ prompt-toolkit and Pygments are imported only on the REPL's path, so
 from __future__ import annotations
 
 import argparse
+import builtins
 import json
 import logging
 import os
 import signal
 import sys
 import textwrap
+import traceback
 import types
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from hotreload.commands import event_line, failure_line, help_text
+from hotreload.commands import (
+    failure_line,
+    help_text,
+    location,
+    relative_path,
+    report_text,
+)
 from hotreload.config import CONFIG_KEYS, Settings, resolve
 from hotreload.console import as_main, exec_main, main_module
 from hotreload.errors import (
@@ -34,9 +43,14 @@ from hotreload.errors import (
     RootError,
 )
 from hotreload.events import ReloadEvent
+from hotreload.isolation import for_user, preload
+from hotreload.lazy import Binder
 from hotreload.reloader import DEFAULT_TIMEOUT, Reloader
+from hotreload.terminal import Held, hold_keys
 
 __all__ = ["build_parser", "main"]
+
+for_user(main_module.__code__)  # `run -m NAME` finds NAME as `python -m` would
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +63,20 @@ instances and the names bound to them all run the new code at once.
   hotreload run app.py                run a script with reloading active
   hotreload check ./mymods            import everything once (for CI)
 
-Settings may also come from [tool.hotreload] in ./pyproject.toml (paths,
-exclude, debounce, polling, cascade, require, follow_symlinks); flags win.
+Settings may also come from [tool.hotreload] in the nearest pyproject.toml at
+or above the current directory (paths, exclude, debounce, polling, cascade,
+require, follow_symlinks); flags win.
+
+Nothing runs just because it is in the directory: the REPL binds each
+module by name and imports it on first use; check and --no-repl import the
+modules and skip setup.py, conftest.py and scripts (files whose top level
+loops or calls something outside if __name__ == "__main__":), saying so.
 `hotreload COMMAND --help` describes each command.
 
 exit status: 0 success, 1 a reported failure (check found broken modules,
-the program of `run` failed), 2 a usage error (one line on stderr).
+the program of `run` failed), 2 a usage error (one line on stderr), 130
+(143) when Ctrl-C (SIGTERM) cut a module's first import short; once the
+daemon is ready, Ctrl-C and SIGTERM stop it with 0.
 """
 
 
@@ -140,8 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
         "watch",
         help="watch module directories; open a REPL (or run headless)",
         description="Watch PATHs and reload modules as their files change.\n"
-        "Opens a REPL where every top-level module is bound by name; Ctrl-C\n"
-        "cancels the line or interrupts a running call, Ctrl-D or :quit leaves.",
+        "Opens a REPL where every top-level module is bound by name and\n"
+        "imported on first use; Ctrl-C cancels the line or interrupts a\n"
+        "running call (a slow import too), Ctrl-D or :quit leaves. With\n"
+        "statements piped in, runs them as python does and exits.\n"
+        "--no-repl imports the modules (not setup.py, conftest.py or scripts)\n"
+        "and reloads those; files it skipped are watched, never run.",
         epilog="commands in the REPL:\n" + textwrap.indent(help_text(), "  "),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
@@ -169,8 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run a script (or -m MODULE) with reloading active",
         description="Run SCRIPT (or -m MODULE) as __main__ with the reloader "
-        "active: edits to the modules it imports apply while it runs. Everything "
-        "after SCRIPT or -m MODULE is passed to the program in sys.argv.",
+        "active: edits to the modules it imports, and to the definitions of "
+        "SCRIPT itself, apply while it runs, each reported on stderr in one "
+        "line (applied, rejected with its file and line, or skipped). "
+        "Everything after SCRIPT or -m MODULE is passed to the program in "
+        "sys.argv.",
         usage="hotreload run [options] (SCRIPT | -m MODULE) [ARGS ...]",
         allow_abbrev=False,
     )
@@ -194,6 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="open the REPL on the program's namespace when it finishes",
     )
     run.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="do not report reloads on stderr (one line each by default)",
+    )
+    run.add_argument(
         "argv",
         nargs=argparse.REMAINDER,
         metavar="SCRIPT [ARGS ...]",
@@ -206,7 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="import every module once and report failures (exit 1 if any)",
         description="Import every module under PATHs once. Prints one line per "
         "module that fails to import or lacks a --require name, and exits 1 if "
-        "any did, 0 otherwise.",
+        "any did, or if there was no module to check, 0 otherwise. setup.py, "
+        "conftest.py and scripts (a top-level loop or call outside "
+        'if __name__ == "__main__":) are skipped, one line each on stderr.',
         allow_abbrev=False,
     )
     check.add_argument(
@@ -222,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Options of `run` that take a value, to find where the program's own
 # arguments start (argparse would otherwise take `-m pkg -i` as its own -i).
 _RUN_VALUE_OPTIONS = ("--watch", "--debounce", "--exclude", "--require", "--timeout")
+_INIT = "__init__.py"
 
 
 def _split_run_argv(args: list[str]) -> tuple[list[str], str | None, list[str]]:
@@ -279,7 +317,29 @@ def _settings(ns: argparse.Namespace) -> Settings:
             raise RootError(path, "no such directory")
         if not path.is_dir():
             raise RootError(path, "not a directory")
+        if ns.command != "run" and (path / _INIT).is_file():
+            raise _UsageError(_package_hint(ns.command, path))
+    if ns.command == "run" and not ns.module:
+        # The script itself is watched: its directory must be a root.
+        script_dir = _script_path(ns.argv[0]).parent
+        roots = [p.resolve() for p in settings.paths]
+        if not any(script_dir.is_relative_to(r) for r in roots):
+            settings = replace(settings, paths=(*settings.paths, script_dir))
     return settings
+
+
+def _package_hint(command: str, path: Path) -> str:
+    """One line: ``path`` is a package; watch the directory that holds it."""
+    text = str(path).rstrip("/") or "."
+    parent = os.path.dirname(text) or "."
+    name = os.path.basename(text) if text != "." else Path.cwd().name
+    if text == "." or name == "..":
+        parent = str(path.resolve().parent)
+        name = path.resolve().name
+    return (
+        f"hotreload {command}: error: {text} is a package (it holds {_INIT}); "
+        f"to work with it as package {name}, type: hotreload {command} {parent}"
+    )
 
 
 def _script_path(text: str) -> Path:
@@ -325,8 +385,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ReloadError as exc:
             print(f"hotreload: error: {exc}", file=sys.stderr)
             return 2
-        except KeyboardInterrupt:
-            return 130
+        except KeyboardInterrupt as exc:
+            return _interrupted(exc, settings.paths)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be (see `_sigterm_as_interrupt`)."""
+
+
+def _interrupted(exc: KeyboardInterrupt, roots: Sequence[Path]) -> int:
+    """Say, in one line, where an interrupt stopped us; return the exit code.
+
+    As Python itself: 130 after Ctrl-C, 143 after SIGTERM (128 + signal).
+    The line names the user's file and line that was running, if any.
+    """
+    where = ""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        path = Path(frame.filename)
+        if path.is_absolute() and any(path.is_relative_to(r) for r in roots):
+            where = f" in {relative_path(frame.filename)}:{frame.lineno}"
+            break
+    what = "terminated" if isinstance(exc, _Terminated) else "interrupted"
+    print(f"hotreload: {what}{where}; stopped", file=sys.stderr)
+    return 143 if isinstance(exc, _Terminated) else 130
 
 
 class _Stderr:
@@ -380,26 +461,41 @@ def _check(settings: Settings, timeout: float | None) -> int:
     reloader = _reloader(settings, timeout)  # never started: nothing to watch
     try:
         failures = reloader.import_all()
+        skipped = reloader.skipped
         lines = [failure_line(e) for e in failures]
         failed = {e.module for e in failures}
         total = len(set(reloader.modules) | failed)
     finally:
         reloader.stop()
+    for item in skipped:
+        print(
+            f"hotreload: skipped {relative_path(str(item.path))}: {item.reason}",
+            file=sys.stderr,
+        )
     for line in lines:
         print(line)
     if lines:
         print(f"hotreload: {len(failed)} of {_count(total)} failed", file=sys.stderr)
         return 1
-    print(f"hotreload: {_count(total)} ok", file=sys.stderr)
+    if total == 0:
+        roots = ", ".join(relative_path(str(r)) for r in reloader.roots)
+        print(
+            f"hotreload: error: no module to check under {roots}"
+            + (f" ({len(skipped)} files skipped)" if skipped else ""),
+            file=sys.stderr,
+        )
+        return 1
+    extra = f", {len(skipped)} skipped" if skipped else ""
+    print(f"hotreload: {_count(total)} ok{extra}", file=sys.stderr)
     return 0
 
 
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """Let SIGTERM stop the daemon the way Ctrl-C does: cleanly, exit 0."""
+    """Let SIGTERM stop the daemon the way Ctrl-C does (exit 0 once it is ready)."""
 
     def interrupt(signum: int, frame: types.FrameType | None) -> None:
-        raise KeyboardInterrupt
+        raise _Terminated
 
     try:
         previous = signal.signal(signal.SIGTERM, interrupt)
@@ -457,31 +553,46 @@ def _stdout_for_events(as_json: bool) -> Iterator[TextIO]:
 def _daemon(settings: Settings, *, as_json: bool, timeout: float | None) -> int:
     """Report reloads until Ctrl-C or SIGTERM: JSON on stdout or lines on stderr."""
     reloader = _reloader(settings, timeout)
+    cut_short = 0  # the exit code once a first import was interrupted
     try:
         with _sigterm_as_interrupt(), _stdout_for_events(as_json) as out:
             reloader.start()
             try:
-                _announce(reloader, reloader.import_all(), out if as_json else None)
+                try:
+                    failures = reloader.import_all()
+                except KeyboardInterrupt as exc:
+                    # Not a clean stop: a module's first run was cut short.
+                    cut_short = _interrupted(exc, reloader.roots)
+                    return cut_short
+                _announce(reloader, failures, out if as_json else None)
                 while True:
                     event = reloader.wait(timeout=1.0)
                     if event is None:
                         continue
                     if as_json:
-                        _emit({"event": "reload", **event.as_dict()}, out)
+                        _emit(_event_json(event), out)
                         continue
-                    print(event_line(event), file=sys.stderr, flush=True)
-                    for warning in event.warnings:
-                        print(f"  warning: {warning}", file=sys.stderr)
+                    text = report_text(event, reloader.history)
+                    print(text, end="", file=sys.stderr, flush=True)
             finally:
                 reloader.stop()
     except KeyboardInterrupt:
-        pass
+        if cut_short:  # a second signal while stopping changes nothing
+            return cut_short
     except BrokenPipeError:
         # The reader of --json went away: nothing left to report to.
         return 1
     if not as_json:
         print("hotreload: stopped", file=sys.stderr)
     return 0
+
+
+def _event_json(event: ReloadEvent) -> dict[str, Any]:
+    """A reload event as JSON; a failure also says where: file, line, column."""
+    data: dict[str, Any] = {"event": "reload", **event.as_dict()}
+    if not event.ok:
+        data.update(location(event))
+    return data
 
 
 def _announce(
@@ -494,7 +605,10 @@ def _announce(
                 "event": "ready",
                 "roots": [str(r) for r in reloader.roots],
                 "modules": sorted(reloader.modules),
-                "failures": [e.as_dict() for e in failures],
+                "failures": [{**e.as_dict(), **location(e)} for e in failures],
+                "skipped": [
+                    {"path": str(s.path), "reason": s.reason} for s in reloader.skipped
+                ],
             },
             json_out,
         )
@@ -506,19 +620,70 @@ def _announce(
         "Ctrl-C stops",
         file=sys.stderr,
     )
+    for item in reloader.skipped:
+        path = relative_path(str(item.path))
+        print(f"hotreload: skipped {path}: {item.reason}", file=sys.stderr)
     for event in failures:
         print(f"hotreload: {failure_line(event)}", file=sys.stderr)
 
 
-def _repl(settings: Settings, timeout: float | None) -> int:
-    from hotreload.repl import Repl  # prompt-toolkit loads only here
+# What the REPL imports only as it opens the terminal: imported before the
+# user's code runs, so that a root's tty.py or termios.py cannot stand in.
+_TERMINAL_MODULES = (
+    "termios",
+    "tty",
+    "prompt_toolkit.input.vt100",
+    "prompt_toolkit.output.vt100",
+)
 
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _repl(settings: Settings, timeout: float | None) -> int:
+    if not _stdin_is_terminal():
+        return _piped(settings, timeout)
+    # Keys typed while hotreload starts (a Ctrl-D) wait for the first prompt.
+    startup = hold_keys(sys.stdin)
+
+    def hold() -> Held:
+        startup.release()
+        return hold_keys(sys.stdin)
+
+    try:
+        from hotreload.repl import Repl  # prompt-toolkit loads only here
+
+        preload(_TERMINAL_MODULES)
+        with _reloader(settings, timeout) as reloader:
+            return Repl(reloader, hold_keys=hold).run()
+    finally:
+        startup.release()
+
+
+def _piped(settings: Settings, timeout: float | None) -> int:
+    """Statements piped in: run them as ``python`` runs its standard input.
+
+    The modules are bound as in the REPL (imported on first use) and the
+    exit status is the program's: 1 after a traceback, as python gives.
+    """
+    source = sys.stdin.read()
+    module = types.ModuleType("__main__")
+    module.__builtins__ = builtins  # type: ignore[attr-defined]  # exec needs it
     with _reloader(settings, timeout) as reloader:
-        return Repl(reloader).run()
+        Binder(reloader, vars(module), _write_stderr).bind()
+        untrack = reloader.track(module)
+        try:
+            with as_main(module, [""], str(Path.cwd())):
+                return exec_main(module, source, "<stdin>", sys.stderr.write)
+        finally:
+            untrack()
 
 
 def _run(ns: argparse.Namespace, settings: Settings) -> int:
     """Run a script or module as ``__main__`` with reloading active."""
+    if ns.interactive:  # the REPL comes after the program: load it before
+        preload(("hotreload.repl", *_TERMINAL_MODULES))
     with _reloader(settings, ns.timeout) as reloader:
         script = None if ns.module else _script_path(ns.argv[0])
         module, source, filename = main_module(script, ns.module)
@@ -527,6 +692,11 @@ def _run(ns: argparse.Namespace, settings: Settings) -> int:
         else:
             argv, path_entry = list(ns.argv), str(Path(filename).parent)
         untrack = reloader.track(module)
+        if script is not None:
+            reloader.watch_main(module)
+        unsubscribe: Callable[[], None] = _nothing
+        if not ns.quiet:
+            unsubscribe = reloader.subscribe(lambda event: _report(event, reloader))
         try:
             with as_main(module, argv, path_entry):
                 status = exec_main(module, source, filename, sys.stderr.write)
@@ -536,5 +706,24 @@ def _run(ns: argparse.Namespace, settings: Settings) -> int:
                     repl = Repl(reloader, namespace=module.__dict__, bind_modules=False)
                     status = repl.run()
         finally:
+            unsubscribe()
             untrack()
     return status
+
+
+def _nothing() -> None:
+    """Nothing to undo."""
+
+
+def _write_stderr(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+def _report(event: ReloadEvent, reloader: Reloader) -> None:
+    """``run``'s line for a reload: on stderr, beside the program's output."""
+    text = report_text(event, reloader.history)
+    sys.stderr.write(
+        "hotreload: " + text.replace("\n  warning", "\nhotreload:   warning")
+    )
+    sys.stderr.flush()

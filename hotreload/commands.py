@@ -9,6 +9,7 @@ a terminal (STYLE 2.10). Adding a command is one function and one entry in
 from __future__ import annotations
 
 import difflib
+import re
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -18,9 +19,12 @@ from types import ModuleType
 from typing import Any, Final, Protocol
 
 from hotreload.errors import RejectedError, UnknownModuleError
-from hotreload.events import ReloadEvent, error_text
+from hotreload.events import ReloadEvent, error_text, safe_str
+from hotreload.reloader import LOADED, UNLOADED, is_unload
+from hotreload.timing import timeit_command
 
 __all__ = [
+    "CODE_COMMANDS",
     "COMMANDS",
     "PREFIXES",
     "CommandFunc",
@@ -30,7 +34,10 @@ __all__ = [
     "failure_line",
     "help_text",
     "is_command",
+    "location",
+    "missing_name_note",
     "relative_path",
+    "report_text",
     "run_command",
 ]
 
@@ -59,8 +66,11 @@ class ReplReloader(Protocol):
     def pending_paths(self) -> list[Path]: ...
     def imports_of(self, name: str) -> list[str]: ...
     def importers_of(self, name: str) -> list[str]: ...
-    def reload(self, target: str) -> ReloadEvent: ...
+    def reload(self, target: str, *, full: bool = False) -> ReloadEvent: ...
     def import_all(self) -> list[ReloadEvent]: ...
+    def module_files(self) -> dict[str, Path]: ...
+    def top_level(self) -> tuple[dict[str, Path], list[Any]]: ...
+    def import_module(self, name: str) -> ModuleType: ...
     def track(self, namespace: Any) -> Callable[[], None]: ...
     def subscribe(
         self, callback: Callable[[ReloadEvent], None]
@@ -68,6 +78,8 @@ class ReplReloader(Protocol):
 
 
 CommandFunc = Callable[[ReplReloader, list[str]], str]
+#: A command that runs code: ``(namespace, rest of the line as typed) -> str``.
+CodeCommandFunc = Callable[[dict[str, Any], str], str]
 
 
 class ReplExit(Exception):
@@ -84,7 +96,14 @@ def event_line(event: ReloadEvent) -> str:
     ``str(event)`` names the exception; the file and line are what the user
     needs next, and a ``SyntaxError``'s message already carries them.
     """
+    if is_unload(event):
+        why = event.warnings[0].removeprefix(UNLOADED + ": ")
+        return f"{event.module} unloaded: {why}"
     text = str(event)
+    if event.ok and event.warnings[:1] and event.warnings[0].startswith(LOADED):
+        how = event.warnings[0].removeprefix(LOADED + ": ")
+        added = f": added {', '.join(event.added)}" if event.added else ""
+        return f"{event.module} loaded {how}{added}"
     err = event.error
     if event.ok or err is None or isinstance(err, SyntaxError):
         return text
@@ -99,6 +118,113 @@ def event_line(event: ReloadEvent) -> str:
     return text
 
 
+def _notes(event: ReloadEvent) -> tuple[str, ...]:
+    """The event's warnings that its line does not already say."""
+    if is_unload(event) or (
+        event.warnings[:1] and event.warnings[0].startswith(LOADED)
+    ):
+        return event.warnings[1:]
+    return event.warnings
+
+
+def report_text(event: ReloadEvent, history: Sequence[ReloadEvent] = ()) -> str:
+    """The report of one reload: its line, then one line per warning.
+
+    ``history`` (the reloader's, ``event`` last or absent) tells whether
+    the module's previous version had failed: the good version that
+    follows reads "back to a good version", not "no changes".
+    """
+    line = event_line(event)
+    if event.ok and event.trigger != "import" and _follows_failure(event, history):
+        good = "back to a good version"
+        head, sep, rest = line.partition(" reloaded: ")
+        if sep:
+            rest = rest.replace("no changes", good, 1)
+            line = head + sep + (rest if good in rest else f"{good}, {rest}")
+    return line + "\n" + "".join(f"  warning: {w}\n" for w in _notes(event))
+
+
+def _follows_failure(event: ReloadEvent, history: Sequence[ReloadEvent]) -> bool:
+    before = [e for e in history if e.module == event.module and e is not event]
+    before = [e for e in before if e.time <= event.time]
+    return bool(before) and not before[-1].ok
+
+
+def location(event: ReloadEvent) -> dict[str, object]:
+    """``filename``, ``lineno`` and ``col`` of a failure, for JSON readers.
+
+    From a ``SyntaxError`` itself, else from the innermost frame of the
+    traceback that is in the module's file (or any frame, if none is);
+    None where nothing is known. ``col`` counts from 1, as editors do.
+    """
+    err = event.error
+    filename = str(event.path) if event.path else None
+    lineno: int | None = None
+    col: int | None = None
+    if isinstance(err, SyntaxError) and err.lineno:
+        filename, lineno, col = err.filename or filename, err.lineno, err.offset
+    elif err is not None:
+        frames = traceback.extract_tb(err.__traceback__)
+        mine = [f for f in frames if f.filename == filename] or frames
+        if mine:
+            frame = mine[-1]
+            filename, lineno = frame.filename, frame.lineno
+            start = getattr(frame, "colno", None)
+            col = start + 1 if isinstance(start, int) else None
+    return {"filename": filename, "lineno": lineno, "col": col}
+
+
+def latest_failed(history: Sequence[ReloadEvent]) -> dict[str, ReloadEvent]:
+    """Modules whose newest version was rejected (the previous one is live)."""
+    latest: dict[str, ReloadEvent] = {}
+    for event in history:
+        if event.trigger != "import":
+            latest[event.module] = event
+    return {name: e for name, e in latest.items() if not e.ok and not is_unload(e)}
+
+
+_MISSING_ON_MODULE = re.compile(
+    r"(?:AttributeError: module|ImportError: cannot import name '\w+' from) "
+    r"'(?P<module>[\w.]+)'"
+)
+_MISSING_ON_CLASS = re.compile(
+    r"AttributeError: (?:type object )?'(?P<cls>\w+)'(?: object)? has no attribute"
+)
+
+
+def missing_name_note(
+    tb_text: str,
+    history: Sequence[ReloadEvent],
+    modules: Mapping[str, ModuleType],
+) -> str | None:
+    """A note for a traceback that looked for a name a rejected version adds.
+
+    After a save is rejected the old version stays, without the new
+    method or function; the bare ``AttributeError`` would not say why.
+    """
+    failed = latest_failed(history)
+    if not failed:
+        return None
+    last = tb_text.rstrip("\n").rpartition("\n")[2]
+    names: list[str] = []
+    if match := _MISSING_ON_MODULE.search(last):
+        names = [match["module"]] if match["module"] in failed else []
+    elif match := _MISSING_ON_CLASS.search(last):
+        names = [
+            n
+            for n in failed
+            if isinstance(getattr(modules.get(n), match["cls"], None), type)
+        ]
+    if not names:
+        return None
+    event = failed[names[0]]
+    where = _where(event)
+    return (
+        f"note: the latest version of {event.module} ({where}) was rejected; "
+        f"the previous version is live (:errors {event.module} shows why)"
+    )
+
+
 def relative_path(filename: str) -> str:
     """``filename`` relative to the current directory when it is inside it."""
     with suppress(ValueError):  # outside the current directory: keep it absolute
@@ -110,7 +236,12 @@ def _where(event: ReloadEvent) -> str:
     """``file:line`` of a failure (the file alone when no line is known)."""
     err = event.error
     filename, lineno = (str(event.path) if event.path else event.module), None
-    if isinstance(err, SyntaxError) and err.filename and err.lineno:
+    if (
+        isinstance(err, SyntaxError)
+        and isinstance(err.filename, str)
+        and isinstance(err.lineno, int)
+        and err.filename
+    ):
         filename, lineno = err.filename, err.lineno
     elif err is not None:
         frames = traceback.extract_tb(err.__traceback__)
@@ -130,7 +261,7 @@ def failure_line(event: ReloadEvent) -> str:
     if err is None:
         what = "failed"
     elif isinstance(err, SyntaxError):
-        what = f"{type(err).__name__}: {err.msg}"
+        what = f"{type(err).__name__}: {safe_str(err.msg)}"
     elif isinstance(err, RejectedError):
         what = f"missing required name(s) {', '.join(err.missing)}"
     else:
@@ -143,8 +274,12 @@ def is_command(line: str) -> bool:
     return line.lstrip().startswith(PREFIXES)
 
 
-def run_command(reloader: ReplReloader, line: str) -> str:
+def run_command(
+    reloader: ReplReloader, line: str, namespace: dict[str, Any] | None = None
+) -> str:
     """Run one command line such as ``":reload greet"`` or ``"%status"``.
+
+    ``namespace`` is where commands that run code (``:timeit``) run it.
 
     Returns:
         The text to show. An unknown command gives a message naming the close
@@ -155,6 +290,11 @@ def run_command(reloader: ReplReloader, line: str) -> str:
     """
     text = line.strip()
     name, *args = text[1:].split() or ["help"]
+    code_func = CODE_COMMANDS.get(name.lower())
+    if code_func is not None:
+        if namespace is None:
+            return f"{text[0]}{name} runs code, which only the REPL can do"
+        return code_func(namespace, text[1:].strip()[len(name) :])
     func = COMMANDS.get(name.lower())
     if func is None:
         return _unknown_command(name, prefix=text[0])
@@ -163,7 +303,7 @@ def run_command(reloader: ReplReloader, line: str) -> str:
 
 def _unknown_command(name: str, prefix: str = ":") -> str:
     # Matched without the prefix, which every command shares.
-    close = difflib.get_close_matches(name, COMMANDS, n=3, cutoff=0.6)
+    close = difflib.get_close_matches(name, _all_names(), n=3, cutoff=0.6)
     hint = " or ".join(f"{prefix}{c}" for c in close)
     return f"unknown command {prefix}{name}; " + (
         f"did you mean {hint}?" if close else f"see {prefix}help"
@@ -201,15 +341,18 @@ def help_text(names: Sequence[str] = ()) -> str:
     ``hotreload watch --help`` shows the same table as ``:help``.
     """
     rows = []
-    for name in names or COMMANDS:
-        func = COMMANDS.get(name)
+    for name in names or _all_names():
+        func: Callable[..., str] | None = COMMANDS.get(name) or CODE_COMMANDS.get(name)
         if func is None:
             return _unknown_command(name)
         usage = f":{name} {_ARGS.get(name, '')}".rstrip()
         rows.append((usage, (func.__doc__ or "").splitlines()[0]))
     text = _table(rows)
     if not names:
-        text += "\n(% works as well as :; any other line is Python)"
+        text += (
+            "\n(% works as well as :; !COMMAND runs a shell command; NAME? shows"
+            "\nwhat NAME is, NAME?? its source; any other line is Python)"
+        )
     return text
 
 
@@ -227,7 +370,10 @@ def cmd_modules(reloader: ReplReloader, args: list[str]) -> str:
             counts[event.module] = counts.get(event.module, 0) + 1
         last[event.module] = event
     failures = reloader.import_failures
-    names = sorted(set(reloader.modules) | set(failures))
+    loaded = reloader.modules
+    files = reloader.module_files()
+    bound, _ = reloader.top_level()  # scripts too: bound, imported on use
+    names = sorted(set(loaded) | set(failures) | set(files) | set(bound))
     if not names:
         return "no modules under " + ", ".join(map(str, reloader.roots))
     rows = [("module", "state", "reloads", "last reload")]
@@ -235,6 +381,8 @@ def cmd_modules(reloader: ReplReloader, args: list[str]) -> str:
         latest = last.get(name)
         if name in failures:
             state = "failed"
+        elif name not in loaded:
+            state = "not loaded"
         elif latest is not None and not latest.ok:
             state = "failed (previous version live)"
         else:
@@ -245,7 +393,12 @@ def cmd_modules(reloader: ReplReloader, args: list[str]) -> str:
 
 
 def cmd_reload(reloader: ReplReloader, args: list[str]) -> str:
-    """Reload modules now; all (the default): every one, imports first."""
+    """Reload modules now; all (the default): every one, imports first.
+
+    Only what changed runs; ``--full`` runs each whole module again.
+    """
+    full = "--full" in args
+    args = [a for a in args if a != "--full"]
     if not args or args == ["all"]:
         names = _dependency_order(reloader)
         if not names:
@@ -255,7 +408,7 @@ def cmd_reload(reloader: ReplReloader, args: list[str]) -> str:
     lines = []
     for name in names:
         try:
-            lines.append(str(reloader.reload(name)))
+            lines.append(str(reloader.reload(name, full=full)))
         except UnknownModuleError as exc:
             # The reloader says why ("not imported yet" differs from a typo).
             close = difflib.get_close_matches(name, sorted(reloader.modules), n=3)
@@ -336,6 +489,16 @@ def cmd_errors(reloader: ReplReloader, args: list[str]) -> str:
     text = f"{_when(event)}  {event}"
     if event.traceback:
         text += "\n" + event.traceback.rstrip("\n")
+    fixed = [
+        e
+        for e in reloader.history
+        if e.module == event.module and e.ok and e.time >= event.time
+    ]
+    if fixed:
+        text += (
+            f"\n(fixed at {_when(fixed[-1])}: a later version of {event.module} "
+            "loaded; this failure is history)"
+        )
     return text
 
 
@@ -392,9 +555,23 @@ COMMANDS: Final[dict[str, CommandFunc]] = {
     "quit": cmd_quit,
 }
 
+#: name -> command that runs code in the REPL's namespace.
+CODE_COMMANDS: Final[dict[str, CodeCommandFunc]] = {
+    "timeit": timeit_command,
+}
+
+
+def _all_names() -> list[str]:
+    """Every command, in the order of ``:help`` (``:quit`` last)."""
+    names = [*COMMANDS, *CODE_COMMANDS]
+    names.remove("quit")
+    return [*names, "quit"]
+
+
 _ARGS: Final = {
     "help": "[COMMAND]",
-    "reload": "[NAME ...|all]",
+    "timeit": "[-n N] [-r R] STATEMENT",
+    "reload": "[--full] [NAME ...|all]",
     "history": "[N]",
     "errors": "[NAME]",
     "deps": "NAME",

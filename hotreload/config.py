@@ -3,7 +3,9 @@
 Each setting comes from the first of these that gives it:
 
 1. a command-line flag that was actually given;
-2. ``[tool.hotreload]`` in ``./pyproject.toml``;
+2. ``[tool.hotreload]`` in the nearest ``pyproject.toml`` at or above the
+   current directory, found the way ruff and pytest find theirs (paths in
+   it are relative to its own directory);
 3. the built-in default (one ``_default_*`` function per default that needs
    more than a literal).
 
@@ -56,8 +58,18 @@ def _default_debounce() -> float:
 
 
 def _default_config_path() -> Path:
-    """``pyproject.toml`` of the directory the command runs in."""
-    return Path.cwd() / "pyproject.toml"
+    """The nearest ``pyproject.toml`` at or above the current directory.
+
+    Run from ``src/`` or ``tests/``, the project's own file still applies,
+    as it does for ruff and pytest. None found: ``./pyproject.toml``, which
+    does not exist and so gives no settings.
+    """
+    here = Path.cwd()
+    for directory in (here, *here.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return here / "pyproject.toml"
 
 
 @dataclass(frozen=True)
@@ -98,8 +110,9 @@ def load_file(path: Path | None = None) -> dict[str, Any]:
     """Read and check ``[tool.hotreload]``.
 
     Args:
-        path: the ``pyproject.toml`` to read; by default the one in the
-            current directory. A missing file is no error: it gives ``{}``.
+        path: the ``pyproject.toml`` to read; by default the nearest one at
+            or above the current directory. A missing file is no error: it
+            gives ``{}``.
 
     Returns:
         The settings the file gives, already converted to `Settings` field
@@ -138,7 +151,8 @@ def resolve(
         flags: values from the command line under the `CONFIG_KEYS` names,
             ``None`` (or absent) where a flag was not given. ``paths`` are
             strings or paths; ``debounce`` is in milliseconds.
-        config_path: the ``pyproject.toml`` to read (default: ``./``).
+        config_path: the ``pyproject.toml`` to read (default: the nearest
+            at or above the current directory).
         default_paths: the roots when neither flags nor the file name any
             (``hotreload run`` watches the script's directory).
 

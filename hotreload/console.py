@@ -95,11 +95,24 @@ class Console:
             here are what the user works with; the REPL passes the same dict
             to ``Reloader.track`` so ``from m import f`` follows reloads.
         write: where results and tracebacks go (text ending in a newline).
+        show: turns a result into the text echoed (``repr`` by default; the
+            REPL lays long and nested results out to the terminal's width).
+        show_error: turns a formatted traceback into the text written (the
+            REPL colours it for a terminal); unchanged by default.
     """
 
-    def __init__(self, namespace: dict[str, Any], write: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        namespace: dict[str, Any],
+        write: Callable[[str], None],
+        *,
+        show: Callable[[object], str] = repr,
+        show_error: Callable[[str], str] | None = None,
+    ) -> None:
         self.namespace = namespace
         self.write = write
+        self._show = show
+        self._show_error = show_error
         self._compiler = codeop.CommandCompiler()
         self._buffer: list[str] = []
         self._filename = ""
@@ -179,7 +192,7 @@ class Console:
         except SystemExit:
             raise
         except BaseException as exc:  # KeyboardInterrupt too: back to the prompt
-            self.write(format_exception(exc))
+            self._write_error(format_exception(exc))
         finally:
             sys.displayhook = saved
 
@@ -191,7 +204,7 @@ class Console:
         """
         if value is None:
             return
-        text = repr(value)
+        text = self._show(value)
         namespace = self.namespace
         if namespace.get("_", self._shown) is self._shown:
             namespace["_"] = value
@@ -220,7 +233,10 @@ class Console:
     ) -> None:
         self._remember(source, filename)
         exc.__traceback__ = None
-        self.write(format_exception(exc))
+        self._write_error(format_exception(exc))
+
+    def _write_error(self, text: str) -> None:
+        self.write(self._show_error(text) if self._show_error is not None else text)
 
     @staticmethod
     def _remember(source: str, filename: str) -> None:

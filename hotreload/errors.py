@@ -6,7 +6,8 @@
     ├── RootError(ReloadError, ValueError)           .path: missing, not a directory
     ├── UnknownModuleError(ReloadError, LookupError) .name: no such module under the roots
     ├── ConfigError(ReloadError, ValueError)         .source, .key: bad [tool.hotreload]
-    └── RejectedError(ReloadError)                   .module, .missing: fails `require`
+    ├── RejectedError(ReloadError)                   .module, .missing: fails `require`
+    └── RestartNeeded(ReloadError)                   .cls: a framework refuses the edit
     HotreloadWarning(UserWarning)                    e.g. a root others can write to
     ReloadTimeout(BaseException)                     user code ran past the time limit
 
@@ -28,6 +29,7 @@ __all__ = [
     "ConfigError",
     "HotreloadWarning",
     "RejectedError",
+    "RestartNeeded",
     "ReloadError",
     "ReloadTimeout",
     "RootError",
@@ -80,6 +82,19 @@ class RejectedError(ReloadError):
         self.missing = tuple(missing)
         names = ", ".join(self.missing)
         super().__init__(f"{module} rejected: missing required name(s) {names}")
+
+
+class RestartNeeded(ReloadError):
+    """An edit a framework cannot take in a running process (stored in the event).
+
+    A SQLAlchemy mapped class or a Django model whose fields change cannot be
+    defined again beside itself; the old version stays, and the message says
+    what a restart (or a migration) is needed for.
+    """
+
+    def __init__(self, cls: type, reason: str) -> None:
+        self.cls = cls
+        super().__init__(reason)
 
 
 class HotreloadWarning(UserWarning):

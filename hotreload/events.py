@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal, final
 
-__all__ = ["TRIGGERS", "ReloadEvent", "Trigger", "error_text"]
+__all__ = ["TRIGGERS", "ReloadEvent", "Trigger", "error_text", "safe_str"]
 
 Trigger = Literal["file", "manual", "cascade", "import"]
 TRIGGERS: Final = ("file", "manual", "cascade", "import")
@@ -28,6 +28,8 @@ class ReloadEvent:
         added: names new in this version.
         removed: names gone from this version.
         rebound: tracked bindings (``from m import x`` elsewhere) rebound.
+        ran: top-level statements that ran (only what changed runs, unless
+            the whole module had to: DESIGN item 12).
         warnings: what could not be updated in place, or was skipped.
         error: the exception when ``ok`` is False.
         traceback: the formatted traceback, pointing at the user's file.
@@ -45,6 +47,7 @@ class ReloadEvent:
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     rebound: int = 0
+    ran: int = 0
     warnings: tuple[str, ...] = ()
     error: BaseException | None = field(default=None, compare=False)
     traceback: str | None = None
@@ -58,7 +61,9 @@ class ReloadEvent:
         for name in ("updated", "added", "removed", "warnings"):
             data[name] = list(data[name])
         err = self.error
-        data["error"] = None if err is None else f"{type(err).__name__}: {err}"
+        data["error"] = (
+            None if err is None else f"{type(err).__name__}: {safe_str(err)}"
+        )
         return data
 
     @property
@@ -79,6 +84,8 @@ class ReloadEvent:
                 parts.append(f"{label} {_names(names)}")
         if self.rebound:
             parts.append(f"rebound {self.rebound}")
+        if self.ran:
+            parts.append(f"ran {self.ran}")
         text = ", ".join(parts) if parts else "no changes"
         if self.warnings:
             text += (
@@ -100,7 +107,24 @@ ReloadEvent.__module__ = "hotreload"
 
 def error_text(err: BaseException) -> str:
     """``Type: message`` on one line (a newline in the message shows as \\n)."""
-    return f"{type(err).__name__}: {err}".replace("\n", "\\n")
+    return f"{type(err).__name__}: {safe_str(err)}".replace("\n", "\\n")
+
+
+def safe_str(obj: object) -> str:
+    """``str(obj)``, or a stand-in when that raises or gives no real string.
+
+    User code defines ``__str__``: an exception whose message cannot be
+    computed must still be reported, never crash the report. Only
+    ``KeyboardInterrupt`` goes through (the user pressed Ctrl-C).
+    """
+    try:
+        text = str(obj)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        return f"<str() of {type(obj).__name__} failed: {type(exc).__name__}>"
+    # A str subclass may override what the report calls; keep plain text.
+    return str.__str__(text)
 
 
 def _names(names: tuple[str, ...], limit: int = 4) -> str:

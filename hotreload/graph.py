@@ -8,6 +8,7 @@ conditional import that never ran adds nothing.
 from __future__ import annotations
 
 import ast
+import functools
 import threading
 from collections.abc import Iterable
 
@@ -116,12 +117,18 @@ def static_imports(source: bytes, package: str) -> set[str]:
 
     Used only for versions that failed to run, whose real imports are unknown.
     ``package`` resolves relative imports. Each parent package counts too, as
-    does ``m.x`` for ``from m import x`` (``x`` may be a submodule).
+    does ``m.x`` for ``from m import x`` (``x`` may be a submodule). Results
+    are kept by content: a broken module is looked at again with every batch.
     """
+    return set(_static_imports(source, package))
+
+
+@functools.lru_cache(maxsize=256)
+def _static_imports(source: bytes, package: str) -> frozenset[str]:
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return set()
+    except Exception:  # SyntaxError, ValueError; RecursionError, MemoryError
+        return frozenset()
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -141,4 +148,4 @@ def static_imports(source: bytes, package: str) -> set[str]:
             while name:
                 found.add(name)
                 name = name.rpartition(".")[0]
-    return found
+    return frozenset(found)

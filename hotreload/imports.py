@@ -21,6 +21,7 @@ from typing import Any
 
 from hotreload.bytecode import STAR
 from hotreload.graph import ImportGraph
+from hotreload.isolation import built_in, from_library
 from hotreload.registry import Registry, install
 from hotreload.roots import is_within
 
@@ -197,6 +198,8 @@ class _RootFinder:
         if imports is None:
             return None
         if path is None:
+            if built_in(fullname):
+                return None  # Python's own finders, next in line, have it
             search = [str(r) for r in imports.roots]
         else:
             search = [p for p in path if imports.root_of(Path(p)) is not None]
@@ -210,11 +213,31 @@ class _RootFinder:
         origin = Path(spec.origin or "")
         if imports.root_of(origin) is None:
             return None
+        if path is None and from_library(imports.roots):
+            # The standard library, a dependency or hotreload itself asks:
+            # what it means lives outside the roots, if anywhere.
+            outside = _outside_roots(fullname, imports.roots, target)
+            if outside is not None:
+                return outside
         spec.loader = _RootLoader(fullname, str(origin), self._imports)
         return spec
 
     def invalidate_caches(self) -> None:
         """Nothing cached here; ``PathFinder`` keeps its own caches."""
+
+
+def _outside_roots(
+    fullname: str, roots: Sequence[Path], target: types.ModuleType | None
+) -> importlib.machinery.ModuleSpec | None:
+    """The spec ``fullname`` would have with the roots off ``sys.path``."""
+    ours = {os.path.normcase(str(r)) for r in roots}
+    search = [
+        p
+        for p in sys.path
+        if isinstance(p, str)
+        and os.path.normcase(os.path.abspath(p or ".")) not in ours
+    ]
+    return importlib.machinery.PathFinder.find_spec(fullname, search, target)
 
 
 class _RootLoader(importlib.machinery.SourceFileLoader):

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 __all__ = [
+    "IMPORT_DUNDERS",
     "LAYOUT_KEYS",
     "MISSING",
     "as_type_would",
@@ -31,6 +32,19 @@ LAYOUT_KEYS: Final = frozenset(
     {"__dict__", "__weakref__", "_abc_impl", "__abstractmethods__"}
 )
 MISSING: Final = object()
+# Set up by the import system; a reload never removes or replaces them.
+IMPORT_DUNDERS: Final = frozenset(
+    {
+        "__name__",
+        "__file__",
+        "__spec__",
+        "__loader__",
+        "__package__",
+        "__builtins__",
+        "__path__",
+        "__cached__",
+    }
+)
 
 
 def cell_get(cell: types.CellType) -> object:

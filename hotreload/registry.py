@@ -113,6 +113,22 @@ class Registry:
             for binding, source in saved.items():
                 self._add(binding, source)
 
+    def keep(
+        self,
+        ns: Mapping[str, Any],
+        saved: dict[tuple[int, str], Any],
+        rerun: set[str],
+    ) -> None:
+        """Put back what `begin` returned, but for names that ran again.
+
+        A module that ran only some of its statements (DESIGN item 12) still
+        holds what its other import statements bound.
+        """
+        with self._lock:
+            for binding, source in saved.items():
+                if binding[1] not in rerun and binding not in self._bindings:
+                    self._add(binding, source)
+
     def is_tracked(self, ns: Mapping[str, Any]) -> bool:
         """Whether ``ns`` is a tracked namespace."""
         space = self._spaces.get(id(ns))

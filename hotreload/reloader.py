@@ -11,6 +11,7 @@ queues them while paused or in manual mode); the user's thread calls
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import os
 import sys
@@ -19,33 +20,65 @@ import time
 import types
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Final, Literal
 
-from hotreload.engine import Outcome, format_user_traceback, is_interrupt, reload_module
+from hotreload.discover import Skipped, find_modules, skip_reason, top_level_names
+from hotreload.engine import (
+    Outcome,
+    format_user_traceback,
+    is_interrupt,
+    record_source,
+    reload_module,
+)
 from hotreload.errors import RejectedError, ReloadTimeout, UnknownModuleError
-from hotreload.events import ReloadEvent, Trigger
+from hotreload.events import ReloadEvent, Trigger, safe_str
 from hotreload.filters import PathFilter
+from hotreload.forking import close_inherited, forget, restart_after_fork
 from hotreload.graph import ImportGraph, static_imports
 from hotreload.imports import Imports
+from hotreload.incremental import Changes
+from hotreload.isolation import (
+    WATCHER_MODULES,
+    for_user,
+    preload,
+    shadowed_reason,
+    top_level_modules,
+    warn_shadowed,
+)
+from hotreload.quiet import isolate_loggers
 from hotreload.registry import Registry
 from hotreload.roots import (
-    innermost_root,
-    iter_module_files,
     module_name,
     module_path,
     validate_root,
+    warn_if_open,
     warn_if_world_writable,
 )
 from hotreload.timelimit import REPEAT, TimeLimit, user_location
 from hotreload.watcher import Change, Watcher, content_digest
 
-__all__ = ["HISTORY_SIZE", "Reloader"]
+__all__ = ["HISTORY_SIZE", "LOADED", "UNLOADED", "Reloader", "is_unload"]
 
 logger = logging.getLogger(__name__)
 
 HISTORY_SIZE: Final = 500
+#: The first warning of an event that unloaded a module whose file is gone.
+UNLOADED: Final = "unloaded"
+#: The first warning of an event that loaded a module renamed from another.
+LOADED: Final = "loaded"
+
+
+def is_unload(event: ReloadEvent) -> bool:
+    """Whether ``event`` says its module was unloaded (its file is gone)."""
+    return (
+        event.ok
+        and event.warnings[:1] != ()
+        and event.warnings[0].startswith(UNLOADED + ":")
+    )
+
+
 DEFAULT_DEBOUNCE: Final = 0.01
 #: Seconds a reload's code may run before it is interrupted (``timeout=``).
 DEFAULT_TIMEOUT: Final = 10.0
@@ -139,6 +172,8 @@ class Reloader:
         # brings those bytes back is no reload, however late its event comes.
         self._live: dict[Path, bytes] = {}
         self._undo: list[Callable[[], None]] = []
+        self._skipped: list[Skipped] = []
+        self._main_file: Path | None = None
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -146,6 +181,7 @@ class Reloader:
         """Set up the import side and start watching. Does not block."""
         if self._watcher is not None:
             return
+        preload(WATCHER_MODULES)  # before a root can stand in for one of them
         self._ensure_runtime()
         watcher = Watcher(
             self.roots,
@@ -165,6 +201,7 @@ class Reloader:
             self._unwind()
             raise
         self._watcher = watcher
+        restart_after_fork(self)
 
     def stop(self) -> None:
         """Stop watching, join the threads and undo the import-side setup.
@@ -172,6 +209,7 @@ class Reloader:
         Returns within about a second whatever user code does: a reload
         running on another thread is interrupted (and rolled back) first.
         """
+        forget(self)
         watcher, self._watcher = self._watcher, None
         me = threading.get_ident()
         for tid in self._limit.running_threads():
@@ -189,6 +227,25 @@ class Reloader:
             self._unwind()
         self._limit.close()
 
+    def restart_in_child(self) -> None:
+        """In a child just forked: start a watcher of its own (see `forking`)."""
+        if self._watcher is None:
+            return
+        # Its threads stayed in the parent, and so do its watches: left be.
+        close_inherited(getattr(self._watcher, "_observer", None))
+        self._watcher = None
+        if not _held_here(self._lock):  # held by a thread that is not here
+            self._lock = threading.RLock()
+        self._cond = threading.Condition()
+        try:
+            self.start()
+        except Exception as exc:
+            logger.warning(
+                "no reloading in process %d (forked): the watcher did not restart: %s",
+                os.getpid(),
+                safe_str(exc),
+            )
+
     def __enter__(self) -> Reloader:
         self.start()
         return self
@@ -205,36 +262,138 @@ class Reloader:
     def import_all(self) -> list[ReloadEvent]:
         """Import every module under the roots that is not loaded yet.
 
-        A package's ``__main__.py`` is left out: it is the package's
-        command line, run by ``python -m``, and importing it would run it.
+        What is not a module is skipped, never run, and listed in
+        `skipped`: ``setup.py`` and ``conftest.py`` at a root, files whose
+        names no ``import`` can spell (``my-file.py``), a package's
+        ``__main__.py`` (its command line, run by ``python -m``), and
+        scripts: files whose top level, outside ``if __name__ ==
+        "__main__":``, loops or calls something for its effect
+        (``hotreload.discover`` states the rule).
 
         Returns:
             One event (trigger "import", ``ok`` False) per module that failed.
         """
         self._ensure_runtime()
         failures: list[ReloadEvent] = []
-        for root in self.roots:
-            for path in iter_module_files(
-                root, self._filter, follow_symlinks=self.follow_symlinks
-            ):
-                name = module_name(path, root)
-                if name is None or name in sys.modules:
-                    continue
-                if name.rpartition(".")[2] == "__main__":
-                    continue  # a package's command line: run, never imported
-                if innermost_root(path, self.roots) != root:
-                    continue  # under nested roots the inner one names it
-                if any(name.startswith(f.module + ".") for f in failures):
-                    continue  # its package failed; that failure says it all
-                event = self._first_import(name, path, "import")
-                if event is not None and not event.ok:
-                    failures.append(event)
+        found, skipped = find_modules(
+            self.roots, self._filter, follow_symlinks=self.follow_symlinks
+        )
+        self._skipped = skipped
+        for name, path in found.items():
+            if name in sys.modules:
+                if why := _shadowed_top(name, path):
+                    warn_shadowed(name, path, why)
+                continue
+            if any(name.startswith(f.module + ".") for f in failures):
+                continue  # its package failed; that failure says it all
+            event = self._first_import(name, path, "import")
+            if event is not None and not event.ok:
+                failures.append(event)
         failed = {f.module for f in failures}
         for name, module in self.modules.items():
             if name not in failed and (event := self._rejected(name, module)):
                 failures.append(event)
         self._record(failures)
         return failures
+
+    @property
+    def skipped(self) -> list[Skipped]:
+        """What the last `import_all` left alone, each with its reason."""
+        return list(self._skipped)
+
+    def module_files(self) -> dict[str, Path]:
+        """Every module under the roots, loaded or not: name -> file.
+
+        Files that are not modules (see `import_all`) are left out.
+        """
+        found, _ = find_modules(
+            self.roots, self._filter, follow_symlinks=self.follow_symlinks
+        )
+        return found
+
+    def top_level(self) -> tuple[dict[str, Path], list[Skipped]]:
+        """The roots' top-level modules and packages (name -> file), unread.
+
+        Also the top-level files whose names no ``import`` can spell.
+        """
+        return top_level_names(self.roots, self._filter)
+
+    def import_module(self, name: str) -> types.ModuleType:
+        """Import the module ``name`` under the roots now, as ``import`` would.
+
+        Used by the REPL's names that import on first use. A failure is
+        recorded (`import_failures`, `history`) and raised, as ``import``
+        raises it; a later good version, saved or imported, clears it.
+
+        Raises:
+            Exception: whatever the module raised while it ran.
+        """
+        self._ensure_runtime()
+        loaded = sys.modules.get(name)
+        if loaded is not None:
+            return loaded
+        start = time.perf_counter()
+        try:
+            module = self._import_by_name(name)
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise  # the user's Ctrl-C, not the module's failure
+            path = next((p for r in self.roots if (p := module_path(name, r))), None)
+            event = ReloadEvent(
+                module=name,
+                path=path,
+                ok=False,
+                trigger="import",
+                duration=time.perf_counter() - start,
+                error=exc,
+                traceback=format_user_traceback(exc),
+                time=time.time(),
+            )
+            self._failures[name] = event
+            self._record([event])
+            raise
+        self._failures.pop(name, None)
+        return module
+
+    def _import_by_name(self, name: str) -> types.ModuleType:
+        try:
+            return importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            # A file named in decomposed Unicode: its name, as typed, is NFC,
+            # and the path finder compares names byte for byte.
+            path = next((p for r in self.roots if (p := module_path(name, r))), None)
+            if exc.name != name or path is None or "." in name:
+                raise
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:  # pragma: no cover  a .py file
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            self._imports.first_run(module, path)
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
+        return module
+
+    def watch_main(self, module: types.ModuleType) -> None:
+        """Reload ``module`` (the running ``__main__``) when its file changes.
+
+        ``hotreload run`` calls this for the program's script, before it
+        runs and with its file under a root. Edits reach the script's
+        definitions; its other top-level statements never run again (the
+        engine's ``script`` mode, DESIGN reload contract item 12).
+        """
+        file = getattr(module, "__file__", None)
+        if file:
+            self._main_file = Path(file).absolute()
+            self._imports.adopt(module, self._main_file)
+            with suppress(OSError):
+                data = self._main_file.read_bytes()
+                # The version that runs: the engine compares edits with it.
+                record_source(module, data)
+                self._live[self._main_file] = content_digest(data)
 
     def _rejected(self, name: str, module: types.ModuleType) -> ReloadEvent | None:
         """A failure event if ``module`` lacks a name every module must define."""
@@ -255,11 +414,17 @@ class Reloader:
         self._failures[name] = event
         return event
 
-    def reload(self, target: str | os.PathLike[str]) -> ReloadEvent:
+    def reload(
+        self, target: str | os.PathLike[str], *, full: bool = False
+    ) -> ReloadEvent:
         """Reload one module now, whatever the watcher has seen.
+
+        Only the statements that changed (or read what changed) run, unless
+        ``full`` is true: then the whole module runs again.
 
         Args:
             target: a dotted module name under a root, or a path to its file.
+            full: run the whole module, not only what changed.
 
         Returns:
             The event; ``event.ok`` is False if the new version was rejected,
@@ -272,6 +437,12 @@ class Reloader:
         self._ensure_runtime()
         try:
             source = path.read_bytes()
+        except FileNotFoundError:
+            with self._lock:
+                event = self._unload(name, path)
+            self._record([event])
+            self._deliver([event])
+            return event
         except OSError as exc:
             event = self._gone(name, path, exc, "manual")
             self._record([event])
@@ -281,7 +452,7 @@ class Reloader:
             self._record([event])
             return event
         try:
-            events = self._run_batch([(name, path, source)], "manual")
+            events = self._run_batch([(name, path, source)], "manual", full=full)
             self._record(events)
         finally:
             self._lock.release()
@@ -454,11 +625,25 @@ class Reloader:
     def _apply_changes(self, changes: Sequence[Change]) -> list[ReloadEvent]:
         batch: list[tuple[str, Path, bytes]] = []
         events: list[ReloadEvent] = []
+        fresh: list[tuple[str, Path]] = []
         with self._lock:
             for change in changes:
                 # Nested roots can give one file two names, both maybe loaded.
                 for name in self._names_of(change.path, change.root):
-                    self._sort_change(name, change, batch, events)
+                    self._sort_change(name, change, batch, events, fresh)
+            unloaded = [e.module for e in events if is_unload(e)]
+            if fresh:
+                # A rename shows as the new file first, the old one's
+                # deletion later: a loaded module whose file is gone now
+                # is the one renamed.
+                for name, path in self._vanished():
+                    if name not in unloaded:
+                        events.append(self._unload(name, path))
+                        unloaded.append(name)
+            if unloaded:
+                # A loaded module renamed: its new name is loaded in its place.
+                for name, path in fresh:
+                    events.append(self._load_renamed(name, path, unloaded))
             self._batches += 1
             events += self._run_batch(batch, "file", self._batches)
             self._record(events)
@@ -471,12 +656,19 @@ class Reloader:
         change: Change,
         batch: list[tuple[str, Path, bytes]],
         events: list[ReloadEvent],
+        fresh: list[tuple[str, Path]],
     ) -> None:
         """Put ``change`` of module ``name`` where it belongs (holding the lock)."""
         loaded = self._loaded(name, change.path) is not None
         if change.source is None:
-            if loaded:
+            if loaded and not change.root.is_dir():
+                # The whole root went (rm -rf and regenerate): keep its
+                # modules until it comes back.
                 events.append(self._gone(name, change.path, None, "file"))
+            elif loaded:
+                events.append(self._unload(name, change.path))
+            else:
+                self._failures.pop(name, None)
         elif loaded:
             if not self._is_live(change.path, change.source, name):
                 batch.append((name, change.path, change.source))
@@ -486,22 +678,100 @@ class Reloader:
             event = self._first_import(name, change.path, "file")
             if event is not None:
                 events.append(event)
+        elif (
+            name not in sys.modules
+            and change.path != self._main_file
+            and skip_reason(change.path, change.root) is None
+        ):
+            fresh.append((name, change.path))
+        elif why := _shadowed_top(name, change.path):
+            warn_shadowed(name, change.path, why)
+
+    def _vanished(self) -> list[tuple[str, Path]]:
+        """Loaded modules whose file is gone (from a root that is still there)."""
+        return [
+            (name, path)
+            for name, path in list(self._known.items())
+            if name != "__main__"
+            and name in sys.modules
+            and not path.exists()
+            and path.parent.is_dir()
+        ]
+
+    def _unload(self, name: str, path: Path) -> ReloadEvent:
+        """The file of loaded module ``name`` is gone: forget the module.
+
+        It leaves ``sys.modules`` and the listings; objects taken from it
+        keep working with the code they have.
+        """
+        module = sys.modules.get(name)
+        if name != "__main__" and module is not None:
+            del sys.modules[name]
+            parent, _, child = name.rpartition(".")
+            holder = sys.modules.get(parent) if parent else None
+            if holder is not None and getattr(holder, child, None) is module:
+                delattr(holder, child)
+        self._known.pop(name, None)
+        self._live.pop(path, None)
+        self._stale.pop(name, None)
+        self._failures.pop(name, None)
+        return ReloadEvent(
+            module=name,
+            path=path,
+            ok=True,
+            trigger="file",
+            warnings=(f"{UNLOADED}: {path.name} was deleted or renamed",),
+            time=time.time(),
+        )
+
+    def _load_renamed(self, name: str, path: Path, old: list[str]) -> ReloadEvent:
+        """Import ``name``, new in a batch that unloaded the modules ``old``."""
+        start = time.perf_counter()
+        event = self._first_import(name, path, "file")
+        if event is not None:
+            return event
+        module = sys.modules[name]
+        return ReloadEvent(
+            module=name,
+            path=path,
+            ok=True,
+            trigger="file",
+            duration=time.perf_counter() - start,
+            added=tuple(k for k in vars(module) if not k.startswith("__")),
+            warnings=(f"{LOADED}: in place of {', '.join(old)}",),
+            time=time.time(),
+        )
 
     def _run_batch(
-        self, batch: list[tuple[str, Path, bytes]], trigger: Trigger, number: int = 0
+        self,
+        batch: list[tuple[str, Path, bytes]],
+        trigger: Trigger,
+        number: int = 0,
+        *,
+        full: bool = False,
     ) -> list[ReloadEvent]:
         """Reload a batch in dependency order, then cascade to importers."""
         events: list[ReloadEvent] = []
+        # What each module reloaded so far changed: importers read it.
+        upstream: dict[str, Changes] = {}
         by_name = {name: (path, source) for name, path, source in batch}
         for name in self._graph.order(by_name):
             path, source = by_name[name]
-            events.append(self._reload_one(name, path, source, trigger, number))
+            events.append(
+                self._reload_guarded(
+                    name, path, source, trigger, number, upstream, full
+                )
+            )
         done = {e.module for e in events if e.ok}
         # A module whose last version failed may have been waiting for one of
         # these (it imports a name they have just gained): try it again.
         for name, (path, source) in list(self._stale.items()):
             if name not in by_name and done & self._static_imports(name, path, source):
-                events.append(self._reload_one(name, path, source, "cascade", number))
+                events.append(
+                    self._reload_guarded(
+                        name, path, source, "cascade", number, upstream
+                    )
+                )
         if self.cascade:
             for name in self._graph.dependents(sorted(done)):
                 if name in by_name or name not in self._known:
@@ -511,19 +781,78 @@ class Reloader:
                     source = path.read_bytes()
                 except OSError:
                     continue
-                events.append(self._reload_one(name, path, source, "cascade", number))
+                events.append(
+                    self._reload_guarded(
+                        name, path, source, "cascade", number, upstream
+                    )
+                )
         return events
 
+    def _reload_guarded(
+        self,
+        name: str,
+        path: Path,
+        source: bytes,
+        trigger: Trigger,
+        batch: int,
+        upstream: dict[str, Changes] | None = None,
+        full: bool = False,
+    ) -> ReloadEvent:
+        """`_reload_one`, with whatever escapes it made that module's failure.
+
+        The engine reports a bad version as a failed outcome; anything that
+        still escapes (a parser's MemoryError or RecursionError, a bug) must
+        not take the events of the batch's other modules with it.
+        """
+        start = time.perf_counter()
+        try:
+            return self._reload_one(name, path, source, trigger, batch, upstream, full)
+        except BaseException as exc:
+            if is_interrupt(exc):
+                raise
+            logger.debug("reloading %s raised", name, exc_info=True)
+            self._stale[name] = (path, source)
+            return ReloadEvent(
+                module=name,
+                path=path,
+                ok=False,
+                trigger=trigger,
+                duration=time.perf_counter() - start,
+                error=exc,
+                traceback=format_user_traceback(exc),
+                time=time.time(),
+                batch=batch,
+            )
+
     def _reload_one(
-        self, name: str, path: Path, source: bytes, trigger: Trigger, batch: int
+        self,
+        name: str,
+        path: Path,
+        source: bytes,
+        trigger: Trigger,
+        batch: int,
+        upstream: dict[str, Changes] | None = None,
+        full: bool = False,
     ) -> ReloadEvent:
         module = sys.modules[name]
         start = time.perf_counter()
         edges = self._graph.begin(name)
         bindings = self._registry.begin(module.__dict__)
-        outcome = self._engine(module, source, path)
+        try:
+            outcome = self._engine(module, source, path, full=full, upstream=upstream)
+        except BaseException:
+            self._registry.restore(module.__dict__, bindings)
+            self._graph.restore(name, edges)
+            raise
         if not (outcome.ok and outcome.ran):
             self._registry.restore(module.__dict__, bindings)
+        elif not outcome.full:
+            # Import statements that did not run still bind what they bound.
+            self._registry.keep(module.__dict__, bindings, outcome.bound)
+        if outcome.ok and not outcome.full:
+            self._graph.restore(name, edges | set(self._graph.imports_of(name)))
+        if outcome.ok and upstream is not None and outcome.changes:
+            upstream[name] = outcome.changes
         rebound = 0
         digest = content_digest(source)
         if trigger != "file":  # the watcher read file changes itself
@@ -546,6 +875,7 @@ class Reloader:
             added=tuple(outcome.added),
             removed=tuple(outcome.removed),
             rebound=rebound,
+            ran=outcome.ran,
             warnings=tuple(outcome.warnings),
             error=outcome.error,
             traceback=outcome.traceback,
@@ -553,13 +883,29 @@ class Reloader:
             batch=batch,
         )
 
-    def _engine(self, module: types.ModuleType, source: bytes, path: Path) -> Outcome:
+    def _engine(
+        self,
+        module: types.ModuleType,
+        source: bytes,
+        path: Path,
+        *,
+        full: bool,
+        upstream: dict[str, Changes] | None,
+    ) -> Outcome:
         """``reload_module`` under the time limit."""
         outcome: Outcome | None = None
         armed = None
         try:
             with self._limit.running(module.__name__) as armed:
-                outcome = reload_module(module, source, str(path), require=self.require)
+                outcome = reload_module(
+                    module,
+                    source,
+                    str(path),
+                    require=self.require,
+                    full=full,
+                    upstream=upstream,
+                    script=module.__name__ == "__main__",
+                )
         except ReloadTimeout as exc:
             # It came after the engine returned (the reload stands), or out
             # of the engine's own error handling, after its rollback.
@@ -607,7 +953,10 @@ class Reloader:
 
     def _static_imports(self, name: str, path: Path, source: bytes) -> set[str]:
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        return static_imports(source, package)
+        try:
+            return static_imports(source, package)
+        except (MemoryError, RecursionError, ValueError, SyntaxError):
+            return set()  # a source the parser cannot take imports nothing known
 
     def _gone(
         self, name: str, path: Path, exc: OSError | None, trigger: Trigger
@@ -630,7 +979,7 @@ class Reloader:
         armed = None
         try:
             with self._limit.running(name) as armed:
-                module = importlib.import_module(name)
+                module = self._import_by_name(name)
         except BaseException as exc:
             if is_interrupt(exc):
                 raise
@@ -715,6 +1064,8 @@ class Reloader:
         """Every name ``path`` is a module by: one per root it lies under."""
         names = [module_name(path, root)]
         names += [module_name(path, r) for r in self.roots if r != root]
+        if self._main_file is not None and path == self._main_file:
+            names.append("__main__")
         return [n for n in dict.fromkeys(names) if n is not None]
 
     def _loaded(self, name: str, path: Path) -> types.ModuleType | None:
@@ -726,9 +1077,19 @@ class Reloader:
             return  # ready (and a reload stuck under the lock must not block this)
         with self._lock:
             if not self._undo:
+                self._undo.append(isolate_loggers())
                 for root in self.roots:
                     warn_if_world_writable(root)
+                    warn_if_open(
+                        root, self._filter, follow_symlinks=self.follow_symlinks
+                    )
                 self._undo.append(self._imports.install())
+                for root in self.roots:
+                    for name, path in top_level_modules(root):
+                        if not self._filter(path, root):
+                            continue  # excluded: never loaded, nothing to say
+                        if why := shadowed_reason(name, path):
+                            warn_shadowed(name, path, why)
 
     def _unwind(self) -> None:
         while self._undo:
@@ -740,6 +1101,7 @@ class Reloader:
             data = path.read_bytes()
         except OSError:
             return
+        record_source(module, data)
         digest = content_digest(data)
         self._live[path] = digest
         self._seed(path, digest)
@@ -757,6 +1119,21 @@ class Reloader:
 
 
 Reloader.__module__ = "hotreload"
+for_user(Reloader._first_import.__code__)  # it imports the roots' modules by name
+for_user(Reloader._import_by_name.__code__)  # and so does this, for it
 
 
 _MISSING: Final = object()
+
+
+def _shadowed_top(name: str, path: Path) -> str:
+    """Why the top-level root module ``name`` is not loaded from ``path``, or ""."""
+    if "." in name or name.startswith("__"):
+        return ""  # submodules follow their package; __main__ is run, not imported
+    return shadowed_reason(name, path) or ""
+
+
+def _held_here(lock: object) -> bool:
+    """Whether this thread holds the reentrant ``lock``."""
+    is_owned = getattr(lock, "_is_owned", None)
+    return bool(is_owned()) if callable(is_owned) else False

@@ -18,13 +18,14 @@ import builtins
 import keyword
 import os
 import re
+import stat
 import sys
 import threading
 import types
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
@@ -40,21 +41,32 @@ from prompt_toolkit.styles import Style
 # Pygments ships no type information (and types-Pygments is not a dependency).
 from pygments.lexers.python import PythonLexer  # type: ignore[import-untyped]
 
+from hotreload import inspect_help
 from hotreload.commands import (
+    CODE_COMMANDS,
     COMMANDS,
     ReplExit,
     ReplReloader,
-    event_line,
     is_command,
+    missing_name_note,
+    relative_path,
+    report_text,
     run_command,
 )
+from hotreload.completion import ParityCompleter
 from hotreload.console import Console
-from hotreload.events import ReloadEvent, error_text
+from hotreload.editing import editing_bindings
+from hotreload.events import ReloadEvent
+from hotreload.lazy import Binder
+from hotreload.palette import colour_traceback, highlight, prompt_style_rules
+from hotreload.pretty import pretty_repr
+from hotreload.shell import is_shell_line, run_shell
 
 __all__ = ["Repl", "ReplCompleter", "default_history_path", "toolbar_text"]
 
 # Commands whose argument is a module name (``:reload`` also takes "all").
 _MODULE_ARG_COMMANDS = ("reload", "deps", "errors")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _DOTTED = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]?\w*)*$")
 _IMPORT = re.compile(r"^\s*(?:import|from)\s+([\w.]*)$")
 _FROM_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+(?:.*,\s*)?(\w*)$")
@@ -69,13 +81,18 @@ def default_history_path() -> Path:
 def _open_history(path: Path) -> History:
     """A `FileHistory` whose file only the user can read (0600).
 
-    History holds whatever was typed, secrets included, so the file is
-    created private rather than with the umask's default; a file left with
-    wider permissions by an older tool is narrowed. If the state directory
-    cannot be written, the session still works, without history.
+    History holds whatever was typed, secrets included, so the file and
+    its directory are created private rather than with the umask's default;
+    a file left with wider permissions is narrowed to 0600, and so is
+    hotreload's own state directory to 0700 (a directory given with a
+    custom ``history_path`` is the user's to choose). If the state
+    directory cannot be written, the session still works, without history.
     """
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        own = path.parent == default_history_path().parent
+        if own and stat.S_IMODE(path.parent.stat().st_mode) & 0o077:
+            os.chmod(path.parent, 0o700)
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
         os.chmod(path, 0o600)
     except OSError:
@@ -95,11 +112,19 @@ def _short(path: Path) -> str:
         return str(path)
 
 
-def toolbar_text(reloader: ReplReloader) -> str:
-    """The bottom toolbar: roots, module count, the last reload and its time."""
+def toolbar_text(reloader: ReplReloader, binder: Binder | None = None) -> str:
+    """The bottom toolbar: roots, module count, the last reload and its time.
+
+    With a ``binder``, the count is of the names bound at the prompt (the
+    start-up banner lists the same), with how many of them are loaded.
+    """
     roots = ", ".join(_short(r) for r in reloader.roots)
-    count = len(reloader.modules)
-    parts = [f" {roots}", f"{count} module{'s' if count != 1 else ''}"]
+    if binder is not None:
+        count = len(binder.names)
+        loaded = f" ({binder.loaded_count()} loaded)"
+    else:
+        count, loaded = len(reloader.modules), ""
+    parts = [f" {roots}", f"{count} module{'s' if count != 1 else ''}{loaded}"]
     reloads = [e for e in reloader.history if e.trigger != "import"]
     if reloads:
         last = reloads[-1]
@@ -111,6 +136,14 @@ def toolbar_text(reloader: ReplReloader) -> str:
         pending = len(reloader.pending_paths())
         parts.append(f"PAUSED ({pending} queued)")
     return " | ".join(parts) + " "
+
+
+class HeldKeys(Protocol):
+    """A hold on the terminal around one prompt (``hotreload.terminal.Held``)."""
+
+    eof: bool
+
+    def release(self) -> None: ...
 
 
 class ReplCompleter(Completer):
@@ -152,7 +185,7 @@ class ReplCompleter(Completer):
     def _command(self, text: str) -> Iterator[Completion]:
         name, _, arg = text[1:].partition(" ")
         if not _:
-            yield from _matching(name, COMMANDS, lead=text[0])
+            yield from _matching(name, [*COMMANDS, *CODE_COMMANDS], lead=text[0])
         elif name == "help":
             yield from _matching(arg.strip(), COMMANDS)
         elif name in _MODULE_ARG_COMMANDS:
@@ -207,9 +240,12 @@ class Repl:
             standard output, routed above the prompt while it is shown.
         history_path: the history file (`default_history_path` if not
             given); created with mode 0600.
-        bind_modules: import every module under the roots and bind the
-            top-level ones by name at start (``run -i`` binds only the
-            modules the script loaded).
+        bind_modules: bind every top-level module under the roots by name
+            at start, imported on first use (``hotreload.lazy``); ``run -i``
+            binds only the modules the script loaded.
+        hold_keys: called just before each prompt is drawn, and its
+            result released when the prompt is done: the command line holds
+            the keys typed while no prompt is up (``hotreload.terminal``).
     """
 
     def __init__(
@@ -222,6 +258,7 @@ class Repl:
         write: Callable[[str], None] | None = None,
         history_path: Path | None = None,
         bind_modules: bool = True,
+        hold_keys: Callable[[], HeldKeys] | None = None,
     ) -> None:
         self._reloader = reloader
         # Like Python's REPL, code typed here runs in a real __main__ module,
@@ -234,8 +271,16 @@ class Repl:
         self._namespace = namespace
         self._terminal = output is None and write is None
         self._write = write or self._write_terminal
-        self._console = Console(namespace, self._write)
-        self._bind_modules = bind_modules
+        self._console = Console(
+            namespace,
+            self._write_console,
+            show=pretty_repr,
+            show_error=colour_traceback if self._terminal else None,
+        )
+        self._hold_keys = hold_keys
+        self._binder = (
+            Binder(reloader, namespace, self._write) if bind_modules else None
+        )
         self._in_command = False
         self._out_lock = threading.Lock()
         self._line = _Line()
@@ -246,13 +291,25 @@ class Repl:
             input=input,
             output=output,
             history=self._history,
-            # Suggestions in italics: plain grey is also Pygments' number colour.
-            style=Style.from_dict({"auto-suggestion": "italic #808080"}),
+            # ANSI colours only, which read on dark and light terminals; the
+            # suggestions in a mid grey and italics, unlike anything typed.
+            style=Style.from_dict(
+                {**prompt_style_rules(), "auto-suggestion": "italic #808080"}
+            ),
+            include_default_pygments_style=False,
             auto_suggest=AutoSuggestFromHistory(),
-            completer=ReplCompleter(reloader, lambda: self._namespace),
+            completer=ParityCompleter(
+                ReplCompleter(reloader, lambda: self._namespace),
+                lambda: self._namespace,
+            ),
             complete_while_typing=False,
             lexer=PygmentsLexer(PythonLexer),
-            bottom_toolbar=lambda: toolbar_text(self._reloader),
+            # One buffer per statement: Enter opens an indented line until
+            # the statement is complete; Up and Down move inside it.
+            multiline=True,
+            prompt_continuation="... ",
+            key_bindings=editing_bindings(self._is_special),
+            bottom_toolbar=lambda: toolbar_text(self._reloader, self._binder),
         )
 
     @property
@@ -324,27 +381,36 @@ class Repl:
         sys.stdout.flush()
 
     def _start(self) -> None:
-        """Bind the modules and greet: what is loaded, what failed."""
-        failures = self._reloader.import_all() if self._bind_modules else []
-        for name, module in sorted(self._reloader.modules.items()):
-            if "." not in name:
-                self._namespace.setdefault(name, module)
+        """Bind the modules (nothing is imported yet) and greet."""
         roots = ", ".join(_short(r) for r in self._reloader.roots)
         lines = [f"hotreload: watching {roots} ({self._reloader.backend})"]
-        top = sorted(n for n in self._reloader.modules if "." not in n)
-        lines.append("modules: " + (", ".join(top) if top else "(none)"))
-        for event in failures:
-            err = event.error
-            what = error_text(err) if err is not None else "failed"
-            lines.append(f"  {event.module} failed to import: {what}")
-        if failures:
-            lines.append("  (:errors NAME shows a traceback)")
+        if self._binder is not None:
+            top = self._binder.bind()
+            listed = ", ".join(top) if top else "(none)"
+            lines.append(f"modules: {listed} (each imported on first use)")
+            for skipped in self._binder.unnamable:
+                lines.append(f"  {_short(skipped.path)}: {skipped.reason}")
         lines.append(":help lists the commands; Ctrl-D quits")
         self._write("\n".join(lines) + "\n")
+
+    def _write_console(self, text: str) -> None:
+        """The console's output; a traceback of a name a rejected save adds gets a note."""
+        self._write(text)
+        plain = _ANSI.sub("", text)  # tracebacks may come coloured
+        if "Error: " in plain:
+            note = missing_name_note(
+                plain, self._reloader.history, self._reloader.modules
+            )
+            if note:
+                self._write(note + "\n")
 
     def _loop(self) -> int:
         more = False
         while True:
+            held = self._hold_keys() if self._hold_keys is not None else None
+            if held is not None and held.eof:
+                held.release()
+                return 0  # Ctrl-D typed while no prompt was up
             try:
                 with self._above_prompt():
                     text = self._session.prompt(
@@ -362,6 +428,9 @@ class Repl:
                 continue
             except EOFError:
                 return 0
+            finally:
+                if held is not None:
+                    held.release()
             try:
                 more = self._handle(text, more)
                 if not more:
@@ -404,17 +473,49 @@ class Repl:
                 sys.stdout, sys.stderr = saved
             proxy.close()
 
+    @staticmethod
+    def _is_special(text: str) -> bool:
+        """Whether a line is a command, ``!shell`` or ``name?``, not Python."""
+        return (
+            is_command(text)
+            or is_shell_line(text)
+            or inspect_help.help_request(text) is not None
+        )
+
+    def _help(self, name: str, source: bool) -> str:
+        """What ``name?`` (``name??`` with ``source``) shows."""
+        try:
+            obj = inspect_help.lookup(name, self._namespace)
+        except LookupError as exc:
+            return str(exc)
+        colour = highlight if self._terminal else None
+        return inspect_help.describe(
+            obj, name, source=source, colour=colour, relative=relative_path
+        )
+
     def _handle(self, text: str, more: bool) -> bool:
         """Run one line read at the prompt; True when more input is needed."""
+        if not more and "\n" not in text.strip():
+            if is_shell_line(text):
+                run_shell(text, self._write, terminal=self._terminal)
+                return False
+            request = inspect_help.help_request(text)
+            if request is not None:
+                self._write(self._help(*request) + "\n")
+                return False
         if not more and is_command(text):
             self._in_command = True
             try:
-                output = run_command(self._reloader, text)
+                output = run_command(self._reloader, text, self._namespace)
             finally:
                 self._in_command = False
+            if self._terminal and text.split()[0][1:].lower() == "errors":
+                output = colour_traceback(output)  # a reload's traceback
             if output:
                 self._write(output + "\n")
             return False
+        if self._binder is not None and not more:
+            self._binder.bind()  # files added, renamed or deleted meanwhile
         return self._console.push(text)
 
     def _exit_code(self, exc: SystemExit) -> int:
@@ -427,21 +528,16 @@ class Repl:
         """Report a reload (from the reloader's thread) above the prompt."""
         if self._in_command and event.trigger == "manual":
             return  # :reload already shows its own result
-        line = event_line(event)
+        line, _, notes = report_text(event, self._reloader.history).partition("\n")
         if self._terminal:
             color = (
                 "32" if event.ok and not event.warnings else "33" if event.ok else "31"
             )
             line = f"\x1b[{color}m{line}\x1b[0m"
-        text = line + "\n" + "".join(f"  warning: {w}\n" for w in event.warnings)
         with self._out_lock:  # not into a proxy that is being closed
-            self._write(text)
-        if event.ok and "." not in event.module:
-            # A module that failed at start and has just been fixed gets its
-            # name, as every module under the roots has.
-            module = self._reloader.modules.get(event.module)
-            if module is not None:
-                self._namespace.setdefault(event.module, module)
+            self._write(line + "\n" + notes)
+        if self._binder is not None:
+            self._binder.bind()
         app = self._session.app
         if app.is_running:
             app.invalidate()  # thread-safe: redraw the toolbar's "last reload"

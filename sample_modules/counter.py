@@ -1,7 +1,7 @@
 """A class with state: instances keep their data across reloads.
 
 Try ``c = counter.Counter()`` and ``c.increment()`` a few times. Then change
-``increment`` below (for example ``self.count += 10``), or add a new method
+``increment`` below (make it count in tens, say), or add a new method
 such as ``def reset(self): self.count = 0``, save, and use ``c`` again: the
 same object, with the count it had, now runs the new code.
 ``isinstance(c, counter.Counter)`` stays True.

@@ -296,9 +296,10 @@ def test_run_script_tracks_main_and_passes_argv(
     )
     monkeypatch.setattr("hotreload.cli.Reloader", Recording)
     assert main(["run", str(script), "--flag", "x"]) == 3
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     # `from helper import f` in __main__ was rebound by the reload.
     assert out == "__main__ ['--flag', 'x'] v1 v2\n"
+    assert f"hotreload: {helper} reloaded: updated f" in err  # one line per reload
     assert Recording.last is not None and Recording.last.roots == (mods.root,)
 
 
@@ -369,7 +370,8 @@ def test_json_daemon(samples: Path, tmp_path: Path, stop: signal.Signals) -> Non
     # Output a module writes to descriptor 1 itself (a subprocess would too)
     # must not land between the events.
     plugin = samples / "plugin.py"
-    plugin.write_text("import os\nos.write(1, b'raw')\n" + plugin.read_text())
+    # An assignment, so a module (a bare call at the top would make it a script).
+    plugin.write_text("import os\n_ = os.write(1, b'raw')\n" + plugin.read_text())
     proc = spawn("watch", str(samples), "--no-repl", "--json", cwd=tmp_path)
     try:
         out = Lines(proc.stdout)
@@ -463,12 +465,12 @@ def test_check_version_and_daemon_do_not_load_the_repl(
 
 
 class Scripted(Reloader):
-    """Reload greet once when the daemon first waits, then act as Ctrl-C."""
+    """Reload greet in full once when the daemon first waits, then act as Ctrl-C."""
 
     def wait(self, timeout: float | None = None) -> ReloadEvent | None:
         if any(e.trigger == "manual" for e in self.history):
             raise KeyboardInterrupt
-        return self.reload("greet")
+        return self.reload("greet", full=True)  # the print runs again
 
 
 @pytest.mark.usefixtures("workdir")
@@ -477,7 +479,7 @@ def test_daemon_json_in_process(
 ) -> None:
     (samples / "broken.py").write_text("raise ImportError('nope')\n")
     greet = samples / "greet.py"  # prints at import and at reload, no newline
-    greet.write_text("print('noise', end='')\n" + greet.read_text())
+    greet.write_text("_ = print('noise', end='')\n" + greet.read_text())
     monkeypatch.setattr("hotreload.cli.Reloader", Scripted)
     assert main(["watch", str(samples), "--json"]) == 0  # --json implies --no-repl
     captured = capsys.readouterr()
@@ -541,6 +543,8 @@ def test_watch_opens_the_repl(
 ) -> None:
     out: list[str] = []
     monkeypatch.setattr("hotreload.repl.Repl", piped_repl(pipe, out))
+    # The command line opens a REPL only where standard input is a terminal.
+    monkeypatch.setattr("hotreload.cli._stdin_is_terminal", lambda: True)
     pipe.send_text('greet.hello("Ada")\rexit(4)\r')
     assert main(["watch", str(samples)]) == 4
     assert "'Hello, Ada!'\n" in out
@@ -577,3 +581,49 @@ def test_library_warnings_are_one_short_line(
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("hotreload: warning: ")
     assert err[-1] == "hotreload: 1 module ok"
+
+
+@pytest.mark.usefixtures("workdir")
+def test_check_in_process_skips_and_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.project import MARKERS, make_project
+
+    app = make_project(tmp_path)
+    # In this process `tests` is this repository's: leave the project's out.
+    assert (
+        main(["check", str(app), "--exclude", "build/*", "--exclude", "tests/*"]) == 0
+    )
+    err = capsys.readouterr().err
+    assert err.count("hotreload: skipped ") == 5
+    assert err.endswith("hotreload: 5 modules ok, 5 skipped\n")
+    assert not any((app.parent / m).exists() for m in MARKERS)
+    assert main(["check", str(app / "scripts")]) == 1
+    assert "no module to check" in capsys.readouterr().err
+    assert main(["check", str(app / "adv")]) == 2
+    assert one_error_line(capsys).endswith(f"type: hotreload check {app}")
+
+
+@pytest.mark.usefixtures("workdir")
+def test_piped_statements_in_process(
+    samples: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("print(greet.hello('Ada'))\n"))
+    assert main(["watch", str(samples)]) == 0
+    assert capsys.readouterr().out == "Hello, Ada!\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO("raise SystemExit(5)\n"))
+    assert main(["watch", str(samples)]) == 5
+
+
+@pytest.mark.usefixtures("workdir")
+def test_daemon_names_what_it_skipped(
+    samples: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (samples / "setup.py").write_text("raise SystemExit('usage:\\n  setup.py')\n")
+    monkeypatch.setattr("hotreload.cli.Reloader", Scripted)
+    assert main(["watch", str(samples), "--no-repl"]) == 0
+    err = capsys.readouterr().err
+    assert "skipped " in err and "setup.py is the packaging script" in err
+    assert "usage" not in err  # it never ran

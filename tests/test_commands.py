@@ -61,7 +61,7 @@ class FakeReloader:
     def importers_of(self, name: str) -> list[str]:
         return [m for m, deps in self.deps.items() if name in deps]
 
-    def reload(self, target: str) -> ReloadEvent:
+    def reload(self, target: str, *, full: bool = False) -> ReloadEvent:
         if target not in self.modules:
             raise UnknownModuleError(target)
         self.reloaded.append(target)
@@ -69,6 +69,16 @@ class FakeReloader:
 
     def import_all(self) -> list[ReloadEvent]:
         return []
+
+    def module_files(self) -> dict[str, Path]:
+        names = [*self.modules, "lazy"]
+        return {n: self.roots[0] / f"{n}.py" for n in names}
+
+    def top_level(self) -> tuple[dict[str, Path], list[Any]]:
+        return self.module_files(), []
+
+    def import_module(self, name: str) -> types.ModuleType:
+        return self.modules[name]
 
     def track(self, namespace: Any) -> Callable[[], None]:
         return lambda: None
@@ -115,7 +125,7 @@ def test_help_lists_every_command(r: FakeReloader) -> None:
     text = run(r, ":help")
     for name in COMMANDS:
         assert f":{name}" in text
-    assert ":reload [NAME ...|all]" in text
+    assert ":reload [--full] [NAME ...|all]" in text
     assert run(r, ":") == text  # a bare prefix is help
 
 
@@ -134,7 +144,7 @@ def test_unknown_command_lists_close_matches(r: FakeReloader) -> None:
     assert ":reload" in text
     assert "see :help" in run(r, ":xyzzy")
     # Matched without the shared prefix, and shown with the one typed.
-    assert run(r, "%timeit") == "unknown command %timeit; see %help"
+    assert run(r, "%lsmagic") == "unknown command %lsmagic; see %help"
     assert run(r, "%histroy").endswith("did you mean %history?")
 
 
@@ -148,7 +158,8 @@ def test_modules_shows_state_count_and_time(r: FakeReloader) -> None:
     lines = run(r, ":modules").splitlines()
     assert lines[0].split() == ["module", "state", "reloads", "last", "reload"]
     rows = {line.split()[0]: line for line in lines[1:]}
-    assert set(rows) == {"app", "base", "broken", "greet"}
+    assert set(rows) == {"app", "base", "broken", "greet", "lazy"}
+    assert rows["lazy"].split()[1:3] == ["not", "loaded"]
     assert "failed (previous version live)" in rows["greet"]
     assert rows["greet"].split()[-2:][0] == "2"
     assert rows["broken"].split()[1] == "failed"
@@ -207,7 +218,7 @@ def test_errors_shows_the_last_failure_with_traceback(r: FakeReloader) -> None:
     ]
     text = run(r, ":errors")
     assert "app not reloaded" in text
-    assert text.endswith("TB new")
+    assert "TB new\n(fixed at " in text  # a later version of app loaded
     assert run(r, ":errors greet").endswith("TB old")
     assert run(r, ":errors base") == "no failures of base"
 
@@ -275,11 +286,95 @@ def test_commands_on_a_real_reloader(mods: Any) -> None:
         assert f"{app} imports: {base}" in run_command(reloader, f":deps {app}")
         text = run_command(reloader, f":reload {base}")
         assert text.startswith(f"{base} reloaded")
+        assert reloader.history[-1].ran == 0  # nothing changed: nothing ran
+        text = run_command(reloader, f":reload --full {base}")
+        assert text.startswith(f"{base} reloaded") and reloader.history[-1].ran == 1
         rows = run_command(reloader, ":modules")
-        assert any(line.split()[:3] == [base, "ok", "1"] for line in rows.splitlines())
+        assert any(line.split()[:3] == [base, "ok", "2"] for line in rows.splitlines())
         assert "stopped" in run_command(reloader, ":status")
         mods.write(mods.name("later"), "X = 1\n")
         text = run_command(reloader, f":reload {mods.name('later')}")
         assert text.startswith(f"{mods.name('later')}: not imported yet")
     finally:
         reloader.stop()
+
+
+def _raised(source: str, filename: str) -> BaseException:
+    try:
+        exec(compile(source, filename, "exec"), {})
+    except Exception as exc:
+        return exc
+    raise AssertionError("did not raise")  # pragma: no cover
+
+
+def test_location_of_a_failure_for_json_readers(tmp_path: Path) -> None:
+    from hotreload.commands import location
+
+    path = tmp_path / "m.py"
+    try:
+        compile("x = (1,\n", str(path), "exec")
+    except SyntaxError as exc:
+        syntax = exc
+    got = location(event("m", ok=False, path=path, error=syntax))
+    assert got == {"filename": str(path), "lineno": 1, "col": 5}
+    err = _raised("def f():\n    return 1 / 0\n\nf()\n", str(path))
+    got = location(event("m", ok=False, path=path, error=err))
+    assert got == {"filename": str(path), "lineno": 2, "col": 12}
+    assert location(event("m", ok=False, path=path)) == {
+        "filename": str(path),
+        "lineno": None,
+        "col": None,
+    }
+
+
+def test_a_fix_after_a_failure_reads_back_to_a_good_version() -> None:
+    from hotreload.commands import report_text
+
+    bad = event("shapes", ok=False, error=SyntaxError("x"), time=1.0)
+    fixed = event("shapes", time=2.0)
+    assert report_text(fixed, [bad, fixed]) == (
+        "shapes reloaded: back to a good version (0.0 ms)\n"
+    )
+    changed = event("shapes", updated=("area",), time=2.0)
+    assert report_text(changed, [bad, changed]).startswith(
+        "shapes reloaded: back to a good version, updated area"
+    )
+    assert report_text(fixed, [fixed]) == "shapes reloaded: no changes (0.0 ms)\n"
+    warned = event("m", warnings=("careful",), time=3.0)
+    assert report_text(warned).endswith("  warning: careful\n")
+
+
+def test_unload_and_rename_lines() -> None:
+    from hotreload.commands import report_text
+
+    gone = event("util", warnings=("unloaded: util.py was deleted or renamed",))
+    assert report_text(gone) == "util unloaded: util.py was deleted or renamed\n"
+    moved = event("tools", added=("double",), warnings=("loaded: in place of util",))
+    assert report_text(moved) == "tools loaded in place of util: added double\n"
+
+
+def test_a_missing_name_after_a_rejected_save_gets_a_note() -> None:
+    from hotreload.commands import missing_name_note
+
+    game = types.ModuleType("game")
+
+    class Player:
+        pass
+
+    game.Player = Player  # type: ignore[attr-defined]
+    bad = event(
+        "game", ok=False, path=Path("game.py"), error=SyntaxError("x"), time=1.0
+    )
+    tb = "Traceback ...\nAttributeError: 'Player' object has no attribute 'first'\n"
+    note = missing_name_note(tb, [bad], {"game": game})
+    assert note is not None
+    assert note.startswith("note: the latest version of game (game.py) was rejected")
+    tb = "AttributeError: module 'game' has no attribute 'first'"
+    assert missing_name_note(tb, [bad], {"game": game}) is not None
+    tb = "ImportError: cannot import name 'first' from 'game' (game.py)"
+    assert missing_name_note(tb, [bad], {"game": game}) is not None
+    # No note once fixed, or for a name of anything else.
+    assert missing_name_note(tb, [bad, event("game", time=2.0)], {"game": game}) is None
+    tb = "AttributeError: 'Enemy' object has no attribute 'first'"
+    assert missing_name_note(tb, [bad], {"game": game}) is None
+    assert missing_name_note("ZeroDivisionError: x", [bad], {}) is None

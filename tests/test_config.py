@@ -141,3 +141,19 @@ def test_settings_are_frozen() -> None:
     settings = Settings()
     with pytest.raises(AttributeError):
         settings.polling = True  # type: ignore[misc]
+
+
+def test_the_nearest_pyproject_at_or_above_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config(tmp_path, 'paths = ["src"]\nexclude = ["gen/*"]')
+    src = tmp_path / "src" / "pkg"
+    src.mkdir(parents=True)
+    monkeypatch.chdir(src)
+    settings = resolve({})
+    # Found two levels up; its paths are relative to its own directory.
+    assert settings.paths == (tmp_path / "src",)
+    assert settings.exclude == ("gen/*",)
+    # A nearer pyproject.toml wins, even without a [tool.hotreload] table.
+    (tmp_path / "src" / "pyproject.toml").write_text("[project]\nname = 'inner'\n")
+    assert resolve({}) == Settings()

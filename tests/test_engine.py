@@ -437,7 +437,7 @@ def test_closure_layout_change_replaces_with_warning(mods, rl):
     assert any("closure" in w for w in event.warnings)
 
 
-def test_lru_cache_is_replaced_and_never_serves_old_results(mods, rl):
+def test_lru_cache_is_kept_emptied_and_never_serves_old_results(mods, rl):
     src = """
         import functools
         @functools.lru_cache(maxsize=None)
@@ -446,12 +446,24 @@ def test_lru_cache_is_replaced_and_never_serves_old_results(mods, rl):
     """
     name, m = load(mods, rl, "m", src)
     assert m.square(3) == 9
+    cached = m.square
     ns: dict = {}
     rl.track(ns)
     exec(f"from {name} import square", ns)
     event = edit(mods, rl, name, src.replace("x * x", "x * x + 1"))
-    assert event.ok and m.square(3) == 10 and ns["square"](3) == 10
-    assert any("cache" in w for w in event.warnings)
+    # The body is patched under the same cache, which is emptied: the held
+    # wrapper is the module's, and neither serves the old result.
+    assert event.ok and m.square is cached and ns["square"] is cached
+    assert m.square(3) == 10 and event.updated == ("square",) and event.ran == 0
+
+
+def test_a_function_that_gains_a_cache_keeps_held_references_live(mods, rl):
+    name, m = load(mods, rl, "m", "def square(x):\n    return x * x\n")
+    held = m.square
+    src = "import functools\n@functools.cache\ndef square(x):\n    return x * x + 1\n"
+    event = edit(mods, rl, name, src)
+    assert event.ok and m.square(3) == 10 and held(3) == 10
+    assert m.square.__wrapped__ is held  # the decorator got the kept function
 
 
 # -- 5-7. added/removed, kept state, hooks -------------------------------------------
@@ -478,7 +490,17 @@ def test_keep_preserves_listed_globals(mods, rl):
     m.cache["k"] = 1
     m.other["k"] = 1
     assert edit(mods, rl, name, src.replace("VERSION = 1", "VERSION = 2")).ok
-    assert m.cache == {"k": 1} and m.other == {} and m.VERSION == 2
+    # Unchanged statements do not run (item 12): both dicts keep their state.
+    assert m.cache == {"k": 1} and m.other == {"k": 1} and m.VERSION == 2
+    new = src.replace("{}", "{'new': 1}")
+    event = edit(mods, rl, name, new)
+    # A kept name's statement never runs again; the other one does.
+    assert event.ok and m.cache == {"k": 1} and m.other == {"new": 1}
+    m.other["k"] = 1
+    event = rl.reload(name, full=True)
+    # A full run runs everything, and puts the kept value back after.
+    assert event.ok and event.ran == 4
+    assert m.cache == {"k": 1} and m.other == {"new": 1}
 
 
 def test_lifecycle_hooks(mods, rl):
@@ -619,13 +641,14 @@ class Json(Handler):
 
 
 def test_enum_is_replaced_without_touching_old_members(mods, rl):
-    src = "import enum\nclass Color(enum.Enum):\n    RED = 1\n"
+    # An int member is an int: its value cannot change in place.
+    src = "import enum\nclass Level(enum.IntEnum):\n    LOW = 1\n"
     name, m = load(mods, rl, "m", src)
-    red = m.Color.RED
-    event = edit(mods, rl, name, src + "    BLUE = 2\n")
-    assert event.ok and m.Color.BLUE.value == 2
-    assert type(red).__members__.keys() == {"RED"}  # old member left as it was
-    assert any("Color" in w for w in event.warnings)
+    low = m.Level.LOW
+    event = edit(mods, rl, name, src.replace("LOW = 1", "LOW = 10"))
+    assert event.ok and m.Level.LOW == 10 and m.Level is not type(low)
+    assert low == 1 and type(low).LOW is low  # old member left as it was
+    assert any("Level" in w for w in event.warnings)
 
 
 def test_enum_with_the_same_members_keeps_them_and_runs_new_methods(mods, rl):

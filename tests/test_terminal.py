@@ -82,6 +82,9 @@ def test_output_that_leaves_its_line_open_is_not_drawn_over(
 ) -> None:
     # Each line waits for the prompt: typed-ahead keys would be echoed by
     # the terminal right after the output.
+    repl.sendline("greet.PUNCTUATION")  # imported on first use, then reloaded
+    repl.expect_exact("'!'")
+    repl.expect_exact(PROMPT)
     repl.sendline("print('LO' + 'ST', end='')")
     repl.expect_exact("LOST\r\n")  # the line ended before the prompt came back
     repl.expect_exact(PROMPT)
