@@ -118,7 +118,7 @@ _RELOADER_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any], bool]] = [
      "containers)"}, False),
     (("--debounce",), {"type": float, "metavar": "MS",
      "help": "milliseconds of quiet before changed files are reloaded "
-     "(default: 10; a lone finished save is read at once on Linux; "
+     "(default: 10; a lone finished save waits a fifth of it on Linux; "
      "also milliseconds in pyproject.toml)"}, False),
     (("--cascade",), {"action": argparse.BooleanOptionalAction,
      "help": "also re-execute the modules that import a reloaded module"}, False),

@@ -93,7 +93,7 @@ class Reloader:
         paths: the roots: a path or an iterable of paths to directories.
         debounce: seconds of quiet before a batch of changes is applied. On
             inotify, a lone save that has ended (the file closed, or
-            renamed into place) is read at once.
+            renamed into place) waits only a fifth of it.
         polling: use a polling observer (network mounts, some containers).
         exclude: glob patterns to ignore, relative to their root.
         cascade: also re-execute the modules that import a reloaded module.

@@ -18,7 +18,7 @@ How each save style shows up (watchdog 7, inotify):
 
 Each lands as exactly one :class:`Change` with the final bytes. On inotify a
 file reported ``modified`` is not read before its ``closed``, and a save
-that has ended (closed, or renamed into place) is read at once
+that has ended (closed, or renamed into place) waits only a short settle
 when it is the only file changing; a file renamed away or deleted (the first
 half of the vim and JetBrains saves) and a change of several files wait the
 whole debounce.
@@ -69,10 +69,10 @@ _T = TypeVar("_T")
 _KINDS: Final = frozenset({"created", "modified", "closed", "moved", "deleted"})
 
 #: The settle period of one finished save, as a share of the debounce (see
-#: ``start``): none. A closed or renamed-into-place file is final, and the
-#: other files of a change that is still arriving are caught by
-#: ``_burst_goes_on`` (a branch switch of 500 files stays one batch).
-SETTLE_SHARE: Final = 0.0
+#: ``start``). Without it a file written first among several (a script's
+#: loop of saves, a small checkout) can be taken alone before the next
+#: one's event arrives, and the change splits in two batches.
+SETTLE_SHARE: Final = 0.2
 #: Seconds between two snapshots of a polling observer (watchdog's default is 1 s).
 POLL_INTERVAL: Final = 0.1
 #: Seconds a file reported as being written may stay open before it is read anyway.
@@ -422,7 +422,8 @@ class Watcher:
         # as complete and the read is re-checked instead.
         reports_close = backend == "inotify"
         # There, a lone save that has ended (closed, or renamed into place)
-        # need not wait out the debounce at all.
+        # need not wait out the whole debounce: a short settle still joins
+        # the other files of a multi-file change, whose events come in a rush.
         settle = quiet * SETTLE_SHARE if reports_close else quiet
         thread = threading.Thread(
             target=self._run, name="hotreload-watcher", daemon=True
