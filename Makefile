@@ -6,7 +6,7 @@ STAMP   = $(VENV)/.installed
 RUN_STAMP = $(VENV)/.installed-run
 
 .DEFAULT_GOAL := test
-.PHONY: install run test lint format typecheck pytest cov bench fuzz test-all clean
+.PHONY: install run test lint format typecheck pytest cov bench fuzz stress test-all clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ bench: $(STAMP)
 FUZZ_ARGS ?= --seed 1 --sequences 2000
 fuzz: $(STAMP)
 	$(BIN)/python -m fuzz $(FUZZ_ARGS)
+
+# Faults, load and bad input against one live process; prints one table.
+stress: $(STAMP)
+	$(BIN)/python -m bench.stress
 
 # The suite on every interpreter of 3.11, 3.12 and 3.13 that pyenv has here.
 test-all:

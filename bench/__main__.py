@@ -1,7 +1,7 @@
 """``python -m bench``: measure every budget row and print one table.
 
 Options: ``--quick`` (a smoke run, fewer repeats), ``--only ROW`` (repeatable:
-latency, heap, session, startup, idle, branch, slowimport, models),
+latency, busy, heap, session, startup, idle, branch, slowimport, models),
 ``--tools`` (a subset of hotreload, jurigged, ipython, importlib),
 ``--write-results`` (also write ``bench/RESULTS.md``), ``--keep`` (keep the
 scratch directory).

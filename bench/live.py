@@ -222,3 +222,89 @@ def _judge(
         "stale": stale,
         "write": write,
     }
+
+
+def busy(tool: Tool, root: Path, params: dict[str, Any]) -> dict[str, Any]:
+    """Save-to-live while threads keep calling into the module, as a server does.
+
+    Two parts: single saves, each timed until live (the latency row's way);
+    then a stream of saves ``gap`` seconds apart, each counted as landed if
+    it is live before the next one is written, and the last one waited for.
+    """
+    save = SAVE_STYLES[params["style"]]
+    deadline: float = params["deadline"]
+    gap: float = params["gap"]
+    path = root / f"{corpus.SMALL}.py"
+    tool.start(root, watch=True)
+    module = tool.import_modules([corpus.SMALL])[corpus.SMALL]
+    stop = threading.Event()
+    calls = [0] * params["threads"]
+    errors = [0] * params["threads"]
+
+    def spin(i: int) -> None:
+        while not stop.is_set():
+            try:
+                module.f()
+            except Exception:  # caught half-way through a reload
+                errors[i] += 1
+            calls[i] += 1
+
+    threads = [
+        threading.Thread(target=spin, args=(i,), daemon=True)
+        for i in range(params["threads"])
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(SETTLE)
+
+    def wait_live(version: int, until: float) -> float | None:
+        while time.perf_counter() < until:
+            try:
+                if module.f() == version:
+                    return time.perf_counter()
+            except Exception:
+                pass
+            time.sleep(POLL)
+        return None
+
+    version = 1
+    latencies: list[float] = []
+    missed = 0
+    for _ in range(params["saves"]):
+        version += 1
+        start = time.perf_counter()
+        save(path, corpus.small_module(version))
+        live_at = wait_live(version, start + deadline)
+        if live_at is None:
+            missed += 1
+        else:
+            latencies.append(live_at - start)
+        time.sleep(params["pause"])
+    landed = 0
+    first = version + 1
+    begin = time.perf_counter()
+    for k in range(params["stream"]):
+        version += 1
+        due = begin + k * gap
+        time.sleep(max(0.0, due - time.perf_counter()))
+        save(path, corpus.small_module(version))
+        if wait_live(version, due + gap) is not None:
+            landed += 1
+    last_written = time.perf_counter()
+    last_live = wait_live(version, last_written + deadline)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    tool.stop()
+    return {
+        "latencies": latencies,
+        "missed": missed,
+        "tried": params["saves"],
+        "saves": params["saves"],
+        "stream": params["stream"],
+        "landed": landed,
+        "first_stream_version": first,
+        "last_live": None if last_live is None else last_live - last_written,
+        "calls": sum(calls),
+        "caller_errors": sum(errors),
+    }

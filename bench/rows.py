@@ -45,8 +45,8 @@ def latency(b: Builder, results: dict[str, Any]) -> None:
             ok = (
                 ours["missed"] == 0
                 and ours["tried"] == saves
-                and percentile(lat, 50) <= 0.010
-                and percentile(lat, 99) <= 0.030
+                and percentile(lat, 50) <= 0.005
+                and percentile(lat, 99) <= 0.020
             )
         elif ours is not None:
             cells["hotreload"] = cell
@@ -61,7 +61,7 @@ def latency(b: Builder, results: dict[str, Any]) -> None:
                 "1 save-to-live",
                 f"{style}: p50/p90/p99/max",
                 cells,
-                f"p50 ≤ 10, p99 ≤ 30 ms, 0/{saves} missed",
+                f"p50 ≤ 5, p99 ≤ 20 ms, 0/{saves} missed",
                 verdict(ok),
             )
         )
@@ -78,6 +78,57 @@ def latency(b: Builder, results: dict[str, Any]) -> None:
             + "; ".join(split)
             + "."
         )
+
+
+def busy(b: Builder, results: dict[str, Any]) -> None:
+    single = dict(NO_WATCHER)
+    stream = dict(NO_WATCHER)
+    ok = landed = None
+    p50s: dict[str, float | None] = {}
+    for tool, result in results.items():
+        cell = b.check("busy", tool, result)
+        if cell:
+            single[tool] = stream[tool] = cell
+            continue
+        single[tool], p50s[tool] = latency_cell(result)
+        last = result["last_live"]
+        stream[tool] = (
+            f"{result['landed']}/{result['stream']} live before the next save; "
+            + ("last: never" if last is None else f"last live after {ms(last)} ms")
+            + f"; {result['caller_errors']} errors in {result['calls']:,} calls"
+        )
+        if tool == "hotreload":
+            lat = result["latencies"]
+            ok = bool(lat) and result["missed"] == 0 and percentile(lat, 50) <= 0.030
+            landed = result["landed"] == result["stream"] and last is not None
+    if "jurigged" in p50s and "hotreload" in p50s:
+        ours = p50s["hotreload"]
+        if p50s["jurigged"] is not None and ours is not None:
+            single["jurigged"] += ratio(p50s["jurigged"], ours)
+    b.add(
+        Line(
+            "1b busy threads",
+            "4 threads calling f(): save-to-live p50/p90/p99/max",
+            single,
+            "p50 ≤ 30 ms, none missed",
+            verdict(ok),
+        )
+    )
+    b.add(
+        Line(
+            "1b busy threads",
+            "saves 50 ms apart: landed / last one / caller errors",
+            stream,
+            "each lands, the last always",
+            verdict(landed),
+        )
+    )
+    b.note(
+        "busy threads: four threads call mod.f() in a loop for the whole run (the "
+        "embedding case: a server, a game loop, a worker pool); saves in place "
+        "from the main thread, timed as in row 1; then a stream of saves 50 ms "
+        "apart, each 'landed' if live before the next one is written."
+    )
 
 
 WINDOW = 50  # reloads per window: sub-millisecond costs need a wide median

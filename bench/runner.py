@@ -24,6 +24,7 @@ from bench.worker import RESULT_MARK
 REPO = Path(__file__).resolve().parent.parent
 ROWS = (
     "latency",
+    "busy",
     "heap",
     "session",
     "startup",
@@ -142,6 +143,22 @@ class Runner:
                 for tool in self.tools("hotreload", "jurigged")
             }
             for style in SAVE_STYLES
+        }
+
+    def busy(self) -> dict[str, Any]:
+        s = self.settings
+        params = {
+            "style": "in-place",
+            "threads": 4,
+            "saves": s.saves // 2,
+            "deadline": 2.0,
+            "pause": 0.05,
+            "stream": s.saves // 2,
+            "gap": 0.05,
+        }
+        return {
+            tool: self.worker("busy", tool, corpus.write_small, params)
+            for tool in self.tools("hotreload", "jurigged")
         }
 
     def heap(self) -> dict[str, Any]:

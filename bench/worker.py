@@ -23,6 +23,7 @@ RESULT_MARK = "@@bench-result@@ "
 Row = Callable[[Tool, Path, dict[str, Any]], dict[str, Any]]
 ROWS: dict[str, Row] = {
     "latency": live.latency,
+    "busy": live.busy,
     "idle": live.idle,
     "branch": live.branch,
     "heap": manual.heap,

@@ -45,7 +45,7 @@ from hotreload.errors import (
 from hotreload.events import ReloadEvent
 from hotreload.isolation import for_user, preload
 from hotreload.lazy import Binder
-from hotreload.reloader import Reloader
+from hotreload.reloader import DEFAULT_TIMEOUT, Reloader
 from hotreload.terminal import Held, hold_keys
 
 __all__ = ["build_parser", "main"]
@@ -99,6 +99,17 @@ def _version() -> str:
         return "unknown"
 
 
+def _seconds(text: str) -> float | None:
+    """``--timeout``'s value: seconds > 0, or 0 for no limit."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be >= 0 seconds: {text!r}")
+    return value or None
+
+
 # (flags, argparse keywords, also on `check`): each becomes a `Settings` field,
 # None when not given so that [tool.hotreload] applies (config.resolve).
 _RELOADER_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any], bool]] = [
@@ -118,6 +129,12 @@ _RELOADER_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any], bool]] = [
      "help": "reject a module that does not define NAME (repeatable)"}, True),
     (("--follow-symlinks",), {"action": argparse.BooleanOptionalAction,
      "help": "follow symbolic links that lead outside a root"}, True),
+    (("--timeout",), {"type": _seconds, "metavar": "SECONDS",
+     "default": DEFAULT_TIMEOUT,
+     "help": "interrupt a module whose code runs longer than SECONDS in one "
+     "reload or first import (a `while True:` or a server started at import), "
+     f"roll it back and report it (default: {DEFAULT_TIMEOUT:g}; 0: no limit)"},
+     True),
 ]  # fmt: skip
 
 
@@ -241,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Options of `run` that take a value, to find where the program's own
 # arguments start (argparse would otherwise take `-m pkg -i` as its own -i).
-_RUN_VALUE_OPTIONS = ("--watch", "--debounce", "--exclude", "--require")
+_RUN_VALUE_OPTIONS = ("--watch", "--debounce", "--exclude", "--require", "--timeout")
 _INIT = "__init__.py"
 
 
@@ -333,8 +350,8 @@ def _script_path(text: str) -> Path:
     return path.resolve()
 
 
-def _reloader(settings: Settings) -> Reloader:
-    return Reloader(settings.paths, **settings.reloader_options())
+def _reloader(settings: Settings, timeout: float | None) -> Reloader:
+    return Reloader(settings.paths, timeout=timeout, **settings.reloader_options())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -359,12 +376,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _reporting():
         try:
             if ns.command == "check":
-                return _check(settings)
+                return _check(settings, ns.timeout)
             if ns.command == "run":
                 return _run(ns, settings)
             if ns.no_repl or ns.json:
-                return _daemon(settings, as_json=ns.json)
-            return _repl(settings)
+                return _daemon(settings, as_json=ns.json, timeout=ns.timeout)
+            return _repl(settings, ns.timeout)
         except ReloadError as exc:
             print(f"hotreload: error: {exc}", file=sys.stderr)
             return 2
@@ -439,9 +456,9 @@ def _count(n: int) -> str:
     return f"{n} module{'' if n == 1 else 's'}"
 
 
-def _check(settings: Settings) -> int:
+def _check(settings: Settings, timeout: float | None) -> int:
     """Import every module once; one line per failure on stdout."""
-    reloader = _reloader(settings)  # never started: nothing to watch
+    reloader = _reloader(settings, timeout)  # never started: nothing to watch
     try:
         failures = reloader.import_all()
         skipped = reloader.skipped
@@ -533,9 +550,9 @@ def _stdout_for_events(as_json: bool) -> Iterator[TextIO]:
         events.close()  # may raise BrokenPipeError: the reader is gone
 
 
-def _daemon(settings: Settings, *, as_json: bool) -> int:
+def _daemon(settings: Settings, *, as_json: bool, timeout: float | None) -> int:
     """Report reloads until Ctrl-C or SIGTERM: JSON on stdout or lines on stderr."""
-    reloader = _reloader(settings)
+    reloader = _reloader(settings, timeout)
     cut_short = 0  # the exit code once a first import was interrupted
     try:
         with _sigterm_as_interrupt(), _stdout_for_events(as_json) as out:
@@ -624,9 +641,9 @@ def _stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def _repl(settings: Settings) -> int:
+def _repl(settings: Settings, timeout: float | None) -> int:
     if not _stdin_is_terminal():
-        return _piped(settings)
+        return _piped(settings, timeout)
     # Keys typed while hotreload starts (a Ctrl-D) wait for the first prompt.
     startup = hold_keys(sys.stdin)
 
@@ -638,13 +655,13 @@ def _repl(settings: Settings) -> int:
         from hotreload.repl import Repl  # prompt-toolkit loads only here
 
         preload(_TERMINAL_MODULES)
-        with _reloader(settings) as reloader:
+        with _reloader(settings, timeout) as reloader:
             return Repl(reloader, hold_keys=hold).run()
     finally:
         startup.release()
 
 
-def _piped(settings: Settings) -> int:
+def _piped(settings: Settings, timeout: float | None) -> int:
     """Statements piped in: run them as ``python`` runs its standard input.
 
     The modules are bound as in the REPL (imported on first use) and the
@@ -653,7 +670,7 @@ def _piped(settings: Settings) -> int:
     source = sys.stdin.read()
     module = types.ModuleType("__main__")
     module.__builtins__ = builtins  # type: ignore[attr-defined]  # exec needs it
-    with _reloader(settings) as reloader:
+    with _reloader(settings, timeout) as reloader:
         Binder(reloader, vars(module), _write_stderr).bind()
         untrack = reloader.track(module)
         try:
@@ -667,7 +684,7 @@ def _run(ns: argparse.Namespace, settings: Settings) -> int:
     """Run a script or module as ``__main__`` with reloading active."""
     if ns.interactive:  # the REPL comes after the program: load it before
         preload(("hotreload.repl", *_TERMINAL_MODULES))
-    with _reloader(settings) as reloader:
+    with _reloader(settings, ns.timeout) as reloader:
         script = None if ns.module else _script_path(ns.argv[0])
         module, source, filename = main_module(script, ns.module)
         if ns.module:

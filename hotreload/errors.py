@@ -9,6 +9,12 @@
     ├── RejectedError(ReloadError)                   .module, .missing: fails `require`
     └── RestartNeeded(ReloadError)                   .cls: a framework refuses the edit
     HotreloadWarning(UserWarning)                    e.g. a root others can write to
+    ReloadTimeout(BaseException)                     user code ran past the time limit
+
+``ReloadTimeout`` is raised *inside* the user's code, by the reload time
+limit, so it derives from ``BaseException`` as ``KeyboardInterrupt`` does: an
+``except Exception`` in the module does not swallow it. hotreload catches it
+and reports it as the failure of that reload.
 
 Failures of user code (a syntax error, an exception at import) are never
 raised through hotreload: they become a ``ReloadEvent`` with ``ok=False``.
@@ -25,6 +31,7 @@ __all__ = [
     "RejectedError",
     "RestartNeeded",
     "ReloadError",
+    "ReloadTimeout",
     "RootError",
     "UnknownModuleError",
 ]
@@ -92,3 +99,10 @@ class RestartNeeded(ReloadError):
 
 class HotreloadWarning(UserWarning):
     """Something the user should know that does not stop the reloader."""
+
+
+class ReloadTimeout(BaseException):
+    """User code did not finish within the reload time limit (see ``timelimit``)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(args or ("did not finish within the time limit",)))

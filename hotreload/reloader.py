@@ -26,12 +26,13 @@ from typing import Final, Literal
 
 from hotreload.discover import Skipped, find_modules, skip_reason, top_level_names
 from hotreload.engine import (
+    Outcome,
     format_user_traceback,
     is_interrupt,
     record_source,
     reload_module,
 )
-from hotreload.errors import RejectedError, UnknownModuleError
+from hotreload.errors import RejectedError, ReloadTimeout, UnknownModuleError
 from hotreload.events import ReloadEvent, Trigger, safe_str
 from hotreload.filters import PathFilter
 from hotreload.forking import close_inherited, forget, restart_after_fork
@@ -55,6 +56,7 @@ from hotreload.roots import (
     warn_if_open,
     warn_if_world_writable,
 )
+from hotreload.timelimit import REPEAT, TimeLimit, user_location
 from hotreload.watcher import Change, Watcher, content_digest
 
 __all__ = ["HISTORY_SIZE", "LOADED", "UNLOADED", "Reloader", "is_unload"]
@@ -78,6 +80,10 @@ def is_unload(event: ReloadEvent) -> bool:
 
 
 DEFAULT_DEBOUNCE: Final = 0.01
+#: Seconds a reload's code may run before it is interrupted (``timeout=``).
+DEFAULT_TIMEOUT: Final = 10.0
+#: Seconds ``stop()`` waits for a reload that ignores its interruption.
+STOP_WAIT: Final = 0.5
 
 
 class Reloader:
@@ -96,10 +102,14 @@ class Reloader:
         apply: "auto" applies changes as soon as they are ready; "manual"
             queues them until ``apply_pending()``.
         follow_symlinks: follow symbolic links that lead outside a root.
+        timeout: seconds a module's code may run in one reload or first
+            import before it is interrupted (a ``ReloadTimeout`` raised in
+            it), rolled back, and reported as failed; None: no limit.
 
     Raises:
         RootError: a root is missing or not a directory.
-        ValueError: ``apply`` is neither "auto" nor "manual".
+        ValueError: ``apply`` is neither "auto" nor "manual", or a bad
+            ``debounce`` or ``timeout``.
     """
 
     def __init__(
@@ -113,6 +123,7 @@ class Reloader:
         require: Iterable[str] = (),
         apply: Literal["auto", "manual"] = "auto",
         follow_symlinks: bool = False,
+        timeout: float | None = DEFAULT_TIMEOUT,
     ) -> None:
         if apply not in ("auto", "manual"):
             raise ValueError(f"apply must be 'auto' or 'manual', not {apply!r}")
@@ -131,6 +142,8 @@ class Reloader:
         self.require = tuple(require)
         self.apply = apply
         self.follow_symlinks = follow_symlinks
+        self.timeout = timeout
+        self._limit = TimeLimit(timeout, is_user=self._is_user_file)
         self._filter = PathFilter(self.exclude)
         self._lock = threading.RLock()  # held for every reload
         self._cond = threading.Condition()  # guards history and the wait cursor
@@ -191,13 +204,28 @@ class Reloader:
         restart_after_fork(self)
 
     def stop(self) -> None:
-        """Stop watching, join the threads and undo the import-side setup."""
+        """Stop watching, join the threads and undo the import-side setup.
+
+        Returns within about a second whatever user code does: a reload
+        running on another thread is interrupted (and rolled back) first.
+        """
         forget(self)
         watcher, self._watcher = self._watcher, None
+        me = threading.get_ident()
+        for tid in self._limit.running_threads():
+            if tid != me:
+                self._limit.interrupt(tid, "interrupted: the reloader is stopping")
         if watcher is not None:
-            watcher.stop()
-        with self._lock:
+            watcher.stop(timeout=STOP_WAIT)
+        if self._lock.acquire(timeout=STOP_WAIT):
+            try:
+                self._unwind()
+            finally:
+                self._lock.release()
+        else:  # a reload blocked in a call that cannot be interrupted
+            logger.warning("a reload is still running; hotreload stops without it")
             self._unwind()
+        self._limit.close()
 
     def restart_in_child(self) -> None:
         """In a child just forked: start a watcher of its own (see `forking`)."""
@@ -419,11 +447,38 @@ class Reloader:
             event = self._gone(name, path, exc, "manual")
             self._record([event])
             return event
-        with self._lock:
+        if not self._acquire():
+            event = self._busy(name, path)
+            self._record([event])
+            return event
+        try:
             events = self._run_batch([(name, path, source)], "manual", full=full)
             self._record(events)
+        finally:
+            self._lock.release()
         self._deliver(events)
         return events[0]
+
+    def _acquire(self) -> bool:
+        """Take the reload lock; give up after a stuck reload's time limit."""
+        if self.timeout is None:
+            return self._lock.acquire()
+        return self._lock.acquire(timeout=self.timeout + REPEAT + 1.0)
+
+    def _busy(self, name: str, path: Path) -> ReloadEvent:
+        error = ReloadTimeout(
+            f"another reload did not finish within {self.timeout:g} s "
+            "(blocked in a call that cannot be interrupted); try again later"
+        )
+        return ReloadEvent(
+            module=name,
+            path=path,
+            ok=False,
+            trigger="manual",
+            error=error,
+            traceback=f"ReloadTimeout: {error}\n",
+            time=time.time(),
+        )
 
     def track(self, namespace: object) -> Callable[[], None]:
         """Rebind ``from m import x`` bindings made in ``namespace`` after reloads.
@@ -784,15 +839,7 @@ class Reloader:
         edges = self._graph.begin(name)
         bindings = self._registry.begin(module.__dict__)
         try:
-            outcome = reload_module(
-                module,
-                source,
-                str(path),
-                require=self.require,
-                full=full,
-                upstream=upstream,
-                script=name == "__main__",
-            )
+            outcome = self._engine(module, source, path, full=full, upstream=upstream)
         except BaseException:
             self._registry.restore(module.__dict__, bindings)
             self._graph.restore(name, edges)
@@ -835,6 +882,51 @@ class Reloader:
             time=time.time(),
             batch=batch,
         )
+
+    def _engine(
+        self,
+        module: types.ModuleType,
+        source: bytes,
+        path: Path,
+        *,
+        full: bool,
+        upstream: dict[str, Changes] | None,
+    ) -> Outcome:
+        """``reload_module`` under the time limit."""
+        outcome: Outcome | None = None
+        armed = None
+        try:
+            with self._limit.running(module.__name__) as armed:
+                outcome = reload_module(
+                    module,
+                    source,
+                    str(path),
+                    require=self.require,
+                    full=full,
+                    upstream=upstream,
+                    script=module.__name__ == "__main__",
+                )
+        except ReloadTimeout as exc:
+            # It came after the engine returned (the reload stands), or out
+            # of the engine's own error handling, after its rollback.
+            if outcome is None:
+                outcome = Outcome(ok=False, error=exc)
+        if armed is not None and isinstance(outcome.error, ReloadTimeout):
+            outcome.traceback = self._timed_out(outcome.error, armed.reason)
+        return outcome
+
+    def _timed_out(self, exc: ReloadTimeout, reason: str) -> str:
+        """Give ``exc`` its message (why, and where the code was); its traceback."""
+        message = reason if exc.args == ReloadTimeout().args else str(exc)
+        where = user_location(exc.__traceback__, self._is_user_file)
+        if where and "it was running" not in message:
+            message += f"; it was running {where}"
+        exc.args = (message,)
+        return format_user_traceback(exc)
+
+    def _is_user_file(self, filename: str) -> bool:
+        """Whether the time limit may interrupt code of ``filename``."""
+        return self._root_of(Path(filename)) is not None
 
     def _rebind(self, name: str, replaced: dict[str, tuple[object, object]]) -> int:
         """Rebind aliases of ``name``'s replaced values, following re-exports."""
@@ -884,11 +976,17 @@ class Reloader:
         self, name: str, path: Path, trigger: Trigger
     ) -> ReloadEvent | None:
         start = time.perf_counter()
+        armed = None
         try:
-            module = self._import_by_name(name)
+            with self._limit.running(name) as armed:
+                module = self._import_by_name(name)
         except BaseException as exc:
             if is_interrupt(exc):
                 raise
+            if armed is not None and isinstance(exc, ReloadTimeout):
+                text = self._timed_out(exc, armed.reason)
+            else:
+                text = format_user_traceback(exc)
             event = ReloadEvent(
                 module=name,
                 path=path,
@@ -896,7 +994,7 @@ class Reloader:
                 trigger=trigger,
                 duration=time.perf_counter() - start,
                 error=exc,
-                traceback=format_user_traceback(exc),
+                traceback=text,
                 time=time.time(),
             )
             self._failures[name] = event
@@ -975,6 +1073,8 @@ class Reloader:
 
     def _ensure_runtime(self) -> None:
         """Get ready to run the roots' code: warn of open roots, install hooks."""
+        if self._undo:
+            return  # ready (and a reload stuck under the lock must not block this)
         with self._lock:
             if not self._undo:
                 self._undo.append(isolate_loggers())
@@ -1021,6 +1121,7 @@ class Reloader:
 Reloader.__module__ = "hotreload"
 for_user(Reloader._first_import.__code__)  # it imports the roots' modules by name
 for_user(Reloader._import_by_name.__code__)  # and so does this, for it
+
 
 _MISSING: Final = object()
 

@@ -42,6 +42,7 @@ LAYERS = {
     "classes": 4,
     "engine": 5,
     "watcher": 2,
+    "timelimit": 1,
     "imports": 5,
     "discover": 2,
     "reloader": 6,
@@ -106,6 +107,7 @@ def test_reloader_signature_matches_design() -> None:
         "require",
         "apply",
         "follow_symlinks",
+        "timeout",
     ]
     assert all(p.kind is p.KEYWORD_ONLY for p in list(params.values())[1:])
     defaults = {k: p.default for k, p in params.items() if k != "paths"}
@@ -117,6 +119,7 @@ def test_reloader_signature_matches_design() -> None:
         "require": (),
         "apply": "auto",
         "follow_symlinks": False,
+        "timeout": 10.0,
     }
     for method in (
         "start",
