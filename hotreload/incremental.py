@@ -336,18 +336,21 @@ class Runner:
             self._run_def(stmt, None)
             return
         changes = self.changes
-        if (
+        if stmt.reads & (changes.rebound | changes.rebuilt):
+            self._run_def(stmt, old)
+            return
+        same = old.same_text(stmt)  # the same source first: no trees compared
+        if not same and (
             old.decorators != stmt.decorators
             or (stmt.decorated and old.signature != stmt.signature)
-            or stmt.reads & (changes.rebound | changes.rebuilt)
         ):
             self._run_def(stmt, old)
             return
-        if old.text == stmt.text and old.line == stmt.line:
+        if same and old.line == stmt.line:
             return  # unchanged, and where it was
         func = self._old_function(stmt.name, old.line, self.txn.snapshot.get(stmt.name))
         if func is None:
-            if old.text != stmt.text:
+            if not same:
                 self._run_def(stmt, old)
             return
         code = self.new.codes(stmt, self.filename).get((stmt.name, stmt.line))
@@ -355,7 +358,7 @@ class Runner:
             self._run_def(stmt, old)
             return
         values = None
-        if old.signature != stmt.signature:
+        if not same and old.signature != stmt.signature:
             values = self._signature_values(stmt.node, {})
         if self._patch(func, code, values, stmt.name):
             self._clear_caches(self.live.get(stmt.name))
@@ -525,8 +528,8 @@ class Runner:
             self._run_class(stmt, None)
             return
         if (
-            old.text == stmt.text
-            and old.line == stmt.line
+            old.line == stmt.line
+            and old.same_text(stmt)
             and not stmt.class_reads & (self.changes.rebound | self.changes.rebuilt)
         ):
             return  # unchanged, where it was, reading nothing that changed

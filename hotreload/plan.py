@@ -12,7 +12,6 @@ from __future__ import annotations
 import __future__
 
 import ast
-import copy
 import hashlib
 import importlib.util
 import threading
@@ -20,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import CodeType
-from typing import Final, Literal, TypeVar, cast
+from typing import Any, Final, Literal, TypeVar, cast
 
 __all__ = [
     "OPAQUE_CALLS",
@@ -49,16 +48,30 @@ class Method:
     """A ``def`` directly in a class body."""
 
     name: str
-    decorators: str
-    signature: str
-    body: str
     reads: frozenset[str]
     line: int  # the line its code object starts at (its first decorator's)
     node: ast.FunctionDef | ast.AsyncFunctionDef
+    # Digests of its parts, made when first asked for (shared by the copies
+    # of one summary: the same text has the same digests).
+    digests: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def decorators(self) -> str:
+        return _part(self.digests, "decorators", self.node.decorator_list)
+
+    @property
+    def signature(self) -> str:
+        if "signature" not in self.digests:
+            self.digests["signature"] = _signature(self.node)
+        return self.digests["signature"]
+
+    @property
+    def body(self) -> str:
+        return _part(self.digests, "body", self.node.body)
 
     @property
     def decorated(self) -> bool:
-        return self.decorators != _NOTHING
+        return bool(self.node.decorator_list)
 
 
 @dataclass(slots=True)
@@ -68,12 +81,10 @@ class Stmt:
     index: int
     node: ast.stmt
     kind: Kind
-    text: str
+    # A digest of its source text (and place on its line): the same segment
+    # means the same statement, with no need to compare trees.
+    segment: bytes = b""
     name: str = ""  # the name a def or class binds
-    decorators: str = ""  # def and class
-    signature: str = ""  # def: arguments and return annotation
-    body: str = ""  # def: its body
-    header: str = ""  # class: bases, keywords, decorators
     line: int = 0  # def: the line its code object starts at
     binds: frozenset[str] = frozenset()
     # Names read when the statement runs; `attrs` are ``name.attr`` reads,
@@ -88,14 +99,79 @@ class Stmt:
     imports: tuple[tuple[str, int, str, str], ...] = ()
     # ``import a.b as c`` binds c to a.b; ``import a.b`` binds a to a.
     module_names: tuple[tuple[str, str], ...] = ()
-    # class: the body's non-method statements, in order, and its methods.
-    others: tuple[str, ...] = ()
-    methods: tuple[Method, ...] = ()
+    methods: tuple[Method, ...] = ()  # class: its defs
     class_reads: frozenset[str] = frozenset()  # header and body, at definition
+    # Digests of the tree and its parts, made when first asked for: what
+    # the statement is, whatever its lines and comments.
+    digests: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return _part(self.digests, "text", self.node)
+
+    @property
+    def decorators(self) -> str:
+        return _part(self.digests, "decorators", _decorators(self.node))
+
+    @property
+    def signature(self) -> str:
+        if "signature" not in self.digests:
+            node = self.node
+            assert isinstance(node, _DEFS)
+            self.digests["signature"] = _signature(node)
+        return str(self.digests["signature"])
+
+    @property
+    def body(self) -> str:
+        node = self.node
+        assert isinstance(node, _DEFS)
+        return _part(self.digests, "body", node.body)
+
+    @property
+    def header(self) -> str:
+        """A class's bases, keywords, decorators and type parameters."""
+        if "header" not in self.digests:
+            node = self.node
+            assert isinstance(node, ast.ClassDef)
+            self.digests["header"] = "|".join(
+                [
+                    _dump(node.bases),
+                    _dump(node.keywords),
+                    _dump(node.decorator_list),
+                    _dump(getattr(node, "type_params", None) or []),
+                ]
+            )
+        return str(self.digests["header"])
+
+    @property
+    def others(self) -> tuple[str, ...]:
+        """A class body's statements other than its defs, in order."""
+        if "others" not in self.digests:
+            node = self.node
+            assert isinstance(node, ast.ClassDef)
+            self.digests["others"] = tuple(
+                _dump(item) for item in node.body if not isinstance(item, _DEFS)
+            )
+        found: tuple[str, ...] = self.digests["others"]
+        return found
 
     @property
     def decorated(self) -> bool:
-        return self.decorators not in ("", _NOTHING)
+        return bool(_decorators(self.node))
+
+    def same_text(self, other: Stmt) -> bool:
+        """Whether ``other`` is the same statement (lines and comments aside)."""
+        return self.segment == other.segment or self.text == other.text
+
+
+def _decorators(node: ast.stmt) -> list[ast.expr]:
+    return getattr(node, "decorator_list", None) or []
+
+
+def _part(digests: dict[str, Any], name: str, node: Any) -> str:
+    if name not in digests:
+        digests[name] = _dump(node)
+    return str(digests[name])
 
 
 @dataclass(slots=True)
@@ -281,7 +357,7 @@ def _future_flags(tree: ast.Module, filename: str) -> tuple[int, bool]:
 # the statements it touched (``ast.dump`` of a large module costs more than
 # parsing it).
 _SUMMARY_CACHE_SIZE: Final = 512
-_summaries: OrderedDict[tuple[bytes, int, int, bool], Stmt] = OrderedDict()
+_summaries: OrderedDict[tuple[bytes, bool], Stmt] = OrderedDict()
 
 
 def _summary(index: int, node: ast.stmt, deferred: bool, lines: list[str]) -> Stmt:
@@ -291,14 +367,16 @@ def _summary(index: int, node: ast.stmt, deferred: bool, lines: list[str]) -> St
         first = first_line(node)
     end = node.end_lineno or node.lineno
     text = "\n".join(lines[first - 1 : end]).encode()
-    digest = hashlib.blake2b(text, digest_size=16).digest()
-    key = (digest, node.col_offset, node.end_col_offset or 0, deferred)
+    place = f"|{node.col_offset}|{node.end_col_offset}".encode()
+    digest = hashlib.blake2b(text + place, digest_size=16).digest()
+    key = (digest, deferred)
     with _cache_lock:
         seen = _summaries.get(key)
         if seen is not None:
             _summaries.move_to_end(key)
     if seen is None:
         stmt = _summarise(index, node, deferred)
+        stmt.segment = digest
         with _cache_lock:
             _summaries[key] = _template(stmt)
             while len(_summaries) > _SUMMARY_CACHE_SIZE:
@@ -307,16 +385,30 @@ def _summary(index: int, node: ast.stmt, deferred: bool, lines: list[str]) -> St
     return _moved(seen, index, node)
 
 
+_S = TypeVar("_S", Stmt, Method)
+
+
+def _clone(item: _S) -> _S:
+    """A shallow copy, faster than ``copy.copy`` (which goes through pickling)."""
+    twin = object.__new__(type(item))
+    for name in type(item).__slots__:
+        object.__setattr__(twin, name, getattr(item, name))
+    return twin
+
+
 def _template(stmt: Stmt) -> Stmt:
-    """``stmt`` without its syntax tree, to be kept: the next user brings its own."""
-    kept = copy.copy(stmt)
+    """``stmt`` without its syntax tree, to be kept: the next user brings its own.
+
+    Its digests stay shared: whoever computes one computes it for all.
+    """
+    kept = _clone(stmt)
     kept.node = _NO_NODE
     kept.methods = tuple(_no_node(m) for m in stmt.methods)
     return kept
 
 
 def _no_node(method: Method) -> Method:
-    kept = copy.copy(method)
+    kept = _clone(method)
     kept.node = _NO_DEF
     return kept
 
@@ -327,7 +419,7 @@ _NO_DEF: Final = cast(ast.FunctionDef, ast.parse("def _(): pass").body[0])
 
 def _moved(seen: Stmt, index: int, node: ast.stmt) -> Stmt:
     """The summary ``seen`` of the same text, for ``node`` where it is now."""
-    stmt = copy.copy(seen)
+    stmt = _clone(seen)
     stmt.index, stmt.node = index, node
     if isinstance(node, _DEFS):
         stmt.line = first_line(node)
@@ -336,7 +428,7 @@ def _moved(seen: Stmt, index: int, node: ast.stmt) -> Stmt:
         defs = [item for item in node.body if isinstance(item, _DEFS)]
         methods = []
         for method, item in zip(seen.methods, defs, strict=True):
-            moved = copy.copy(method)
+            moved = _clone(method)
             moved.node, moved.line = item, first_line(item)
             methods.append(moved)
         stmt.methods = tuple(methods)
@@ -378,11 +470,7 @@ def _summarise(index: int, node: ast.stmt, deferred: bool) -> Stmt:
             index=index,
             node=node,
             kind="def",
-            text=_dump(node),
             name=node.name,
-            decorators=_dump(node.decorator_list),
-            signature=_signature(node),
-            body=_dump(node.body),
             line=first_line(node),
             binds=frozenset({node.name}),
             reads=frozenset(reads.names),
@@ -394,7 +482,6 @@ def _summarise(index: int, node: ast.stmt, deferred: bool) -> Stmt:
         reads.class_header(node)
         header_reads = set(reads.names)
         methods: list[Method] = []
-        others: list[str] = []
         for item in node.body:
             if isinstance(item, _DEFS):
                 method_reads = _Reads(deferred)
@@ -403,40 +490,24 @@ def _summarise(index: int, node: ast.stmt, deferred: bool) -> Stmt:
                 methods.append(
                     Method(
                         name=item.name,
-                        decorators=_dump(item.decorator_list),
-                        signature=_signature(item),
-                        body=_dump(item.body),
                         reads=frozenset(method_reads.names),
                         line=first_line(item),
                         node=item,
                     )
                 )
             else:
-                others.append(_dump(item))
                 reads.statement(item)
-        header = "|".join(
-            [
-                _dump(node.bases),
-                _dump(node.keywords),
-                _dump(node.decorator_list),
-                _dump(getattr(node, "type_params", None) or []),
-            ]
-        )
         return Stmt(
             index=index,
             node=node,
             kind="class",
-            text=_dump(node),
             name=node.name,
-            decorators=_dump(node.decorator_list),
-            header=header,
             line=first_line(node),
             binds=frozenset({node.name}),
             reads=frozenset(header_reads),
             plain=frozenset(reads.plain),
             attrs=frozenset(reads.attrs),
             opaque=reads.opaque,
-            others=tuple(others),
             methods=tuple(methods),
             class_reads=frozenset(reads.names),
         )
@@ -450,7 +521,6 @@ def _summarise(index: int, node: ast.stmt, deferred: bool) -> Stmt:
         index=index,
         node=node,
         kind="other",
-        text=_dump(node),
         binds=frozenset(binds.names),
         reads=frozenset(reads.names),
         plain=frozenset(reads.plain),
@@ -636,24 +706,38 @@ def match(old: Version, new: Version) -> dict[int, Stmt]:
     """Pair each statement of ``new`` with its statement in ``old``, if any.
 
     Definitions pair by kind and name (several of one name by decorators and
-    signature, then by order); other statements by their exact text, in
-    order. Returns ``{index in new: the old statement}``.
+    signature, then by order); other statements by their text, in order:
+    the same source first, then the same tree (a comment or a line break
+    changed). Returns ``{index in new: the old statement}``.
     """
     pairs: dict[int, Stmt] = {}
     groups: dict[tuple[str, str], tuple[list[Stmt], list[Stmt]]] = {}
+    by_source: dict[bytes, tuple[list[Stmt], list[Stmt]]] = {}
     for version, side in ((old, 0), (new, 1)):
         for stmt in version.statements:
-            key = (stmt.kind, stmt.name) if stmt.kind != "other" else ("", stmt.text)
-            groups.setdefault(key, ([], []))[side].append(stmt)
-    for (kind, _), (olds, news) in groups.items():
-        if not olds or not news:
-            continue
-        if not kind:
-            for a, b in zip(olds, news, strict=False):
-                pairs[b.index] = a
-            continue
-        for a, b in pair_defs(olds, news, _def_key):
+            if stmt.kind == "other":
+                by_source.setdefault(stmt.segment, ([], []))[side].append(stmt)
+            else:
+                groups.setdefault((stmt.kind, stmt.name), ([], []))[side].append(stmt)
+    left: tuple[list[Stmt], list[Stmt]] = ([], [])
+    for olds, news in by_source.values():
+        for a, b in zip(olds, news, strict=False):
             pairs[b.index] = a
+        left[0].extend(olds[len(news) :])
+        left[1].extend(news[len(olds) :])
+    by_text: dict[str, tuple[list[Stmt], list[Stmt]]] = {}
+    for side, stmts in enumerate(left):
+        for stmt in sorted(stmts, key=lambda s: s.index):
+            by_text.setdefault(stmt.text, ([], []))[side].append(stmt)
+    for olds, news in by_text.values():
+        for a, b in zip(olds, news, strict=False):
+            pairs[b.index] = a
+    for olds, news in groups.values():
+        if len(olds) == 1 and len(news) == 1:
+            pairs[news[0].index] = olds[0]
+        elif olds and news:
+            for a, b in pair_defs(olds, news, _def_key):
+                pairs[b.index] = a
     return pairs
 
 
