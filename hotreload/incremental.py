@@ -150,6 +150,9 @@ class Runner:
         self.added: list[str] = []
         self.removed: list[str] = []
         self._index: dict[tuple[str, int], types.FunctionType] | None = None
+        # Where functions patched in this reload started before (by id): they
+        # are found by their place in the live version, not in the new one.
+        self._first_lines: dict[int, int] = {}
 
     # -- the walk ------------------------------------------------------------
 
@@ -383,6 +386,7 @@ class Runner:
                 stmt.name, old.line, None if previous is MISSING else previous
             )
             if func is not None:
+                self._first_lines.setdefault(id(func), func.__code__.co_firstlineno)
                 kept = self.txn.merge(func, new, stmt.name)
                 if kept is func and not same_code(func.__code__, new.__code__):
                     self.changes.patched.add(stmt.name)
@@ -471,6 +475,7 @@ class Runner:
             ) = saved
 
         self.txn.undo.append(undo)
+        self._first_lines.setdefault(id(func), func.__code__.co_firstlineno)
         changed = not same_code(func.__code__, code)
         self.txn.follow_closures(func.__code__, code, qualname)
         func.__code__ = code
@@ -503,16 +508,19 @@ class Runner:
         if func is not None and self._is_ours(func, qualname, line):
             return func
         if self._index is None:
-            self._index = function_index(self.txn.snapshot.values(), self.live)
+            self._index = function_index(
+                self.txn.snapshot.values(), self.live, self._first_lines
+            )
         # By its line too: several defs of one name (``if``/``else``
         # branches, ``@register def _``) are different functions.
         return self._index.get((qualname, line))
 
     def _is_ours(self, func: types.FunctionType, qualname: str, line: int) -> bool:
+        first = self._first_lines.get(id(func), func.__code__.co_firstlineno)
         return (
             func.__globals__ is self.live
             and func.__qualname__ == qualname
-            and func.__code__.co_firstlineno == line
+            and first == line  # where it was in the live version
         )
 
     # -- classes -------------------------------------------------------------

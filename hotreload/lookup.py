@@ -46,20 +46,24 @@ def as_function(value: object) -> types.FunctionType | None:
 
 
 def function_index(
-    roots: Iterable[object], live: dict[str, Any]
+    roots: Iterable[object],
+    live: dict[str, Any],
+    first_lines: Mapping[int, int] | None = None,
 ) -> dict[tuple[str, int], types.FunctionType]:
     """Functions of module ``live`` reachable from ``roots``, by qualname and line.
 
     Decorators hide the function they wrap: in a closure cell, behind
     ``__wrapped__``, in an attribute (a click command's ``callback``), in a
     registry (``singledispatch``). A bounded walk finds them; it never scans
-    the heap.
+    the heap. ``first_lines`` gives, by ``id``, the line a function started
+    at before its code changed in this reload.
     """
     found: dict[tuple[str, int], types.FunctionType] = {}
+    lines = first_lines or {}
     for item in _reachable(roots, {live.get("__name__")}):
         if item.__globals__ is live:
-            key = (item.__qualname__, item.__code__.co_firstlineno)
-            found.setdefault(key, item)
+            line = lines.get(id(item), item.__code__.co_firstlineno)
+            found.setdefault((item.__qualname__, line), item)
     return found
 
 

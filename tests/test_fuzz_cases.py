@@ -413,3 +413,13 @@ def test_rejected_version_leaves_a_class_registry_as_it_was(mods, rl):
     event = rl.reload(name)
     assert not event.ok and m.RC is kept
     assert m.CREG["RC"] is kept and len(m.CREG) == 1  # item 1: as it was
+
+
+def test_branches_of_one_name_keep_their_code_when_they_move_past_each_other(mods, rl):
+    # The if-branch's pick moves to where the else-branch's was: found by
+    # where it was, it is not mistaken for the other.
+    name, m = load(mods, "m", BRANCH.replace("MODE = 1", "MODE = 6"))
+    pick = m.pick
+    filler = "class D:\n    pass\n\n\n\n"  # as many lines as a branch
+    edit(mods, rl, name, filler + BRANCH.replace("MODE = 1", "MODE = 6"))
+    assert m.pick is pick and pick(3) == 27
