@@ -222,7 +222,7 @@ class Version:
             imports: list[ast.stmt] = [
                 node
                 for top in self.tree.body
-                for node in module_scope(top)
+                for node in _statements(top)
                 if isinstance(node, ast.Import | ast.ImportFrom)
                 and getattr(node, "module", None) != "__future__"
             ]
@@ -250,6 +250,20 @@ class Version:
         for stmt in self.statements:
             names |= stmt.binds
         return names
+
+
+def _statements(node: ast.stmt) -> Iterator[ast.stmt]:
+    """``node`` and the statements in its blocks, not in functions or classes."""
+    yield node
+    if isinstance(node, _SCOPES):
+        return
+    for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+        for child in getattr(node, name, ()):
+            if isinstance(child, ast.stmt):
+                yield from _statements(child)
+            else:  # an except handler or a match case holds a body
+                for inner in getattr(child, "body", ()):
+                    yield from _statements(inner)
 
 
 def module_scope(node: ast.AST) -> Iterator[ast.AST]:
