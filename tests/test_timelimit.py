@@ -183,11 +183,13 @@ def test_reload_behind_an_uninterruptible_one_gets_a_failure(mods):
         event = rl.reload(name)
         assert not event.ok and isinstance(event.error, ReloadTimeout)
         assert "another reload did not finish" in str(event.error)
-        assert next_event(rl) is event
         # When the wait returns, the pending interruption lands: rolled back.
-        event = next_event(rl)
-        assert not event.ok and isinstance(event.error, ReloadTimeout)
-        assert sys.modules[name].X == 1
+        # On a loaded machine that may be recorded before the give-up above.
+        events = [next_event(rl), next_event(rl)]
+        assert any(e is event for e in events)
+        (stuck,) = [e for e in events if e is not event]
+        assert not stuck.ok and isinstance(stuck.error, ReloadTimeout)
+        assert stuck.trigger == "file" and sys.modules[name].X == 1
 
 
 def test_the_exception_never_outlives_its_call():
