@@ -32,6 +32,7 @@ LAYERS = {
     "isolation": 1,
     "config": 1,
     "patching": 1,
+    "names": 0,
     "plan": 1,
     "lookup": 2,
     "frameworks": 1,
