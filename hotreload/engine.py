@@ -133,10 +133,6 @@ def reload_module(
             ok=True,
             warnings=[f"{module.__name__} sets {ENABLED} = False; reload skipped"],
         )
-    try:
-        new = parse_version(source, filename)
-    except Exception as exc:  # SyntaxError; ValueError (NUL bytes); RecursionError
-        return _failed(exc)
     old: Version | None = None
     previous = _sources.get(module)
     if previous is not None and not full:
@@ -144,6 +140,10 @@ def reload_module(
             old = parse_version(previous, filename)
         except Exception:
             old = None  # the live bytes no longer parse here: run it all
+    try:
+        new = parse_version(source, filename, base=old)
+    except Exception as exc:  # SyntaxError; ValueError (NUL bytes); RecursionError
+        return _failed(exc)
     if script and old is None:
         return _failed(
             RuntimeError(f"{filename}: the running version of the script is unknown")

@@ -183,6 +183,7 @@ class Version:
     statements: list[Stmt]
     flags: int  # the ``from __future__`` compiler flags in force
     annotations_deferred: bool
+    lines: list[str] = field(default_factory=list, repr=False)  # decoded source
     code: CodeType | None = None
     _codes: dict[int, dict[tuple[str, int], CodeType]] = field(
         default_factory=dict, repr=False
@@ -295,8 +296,14 @@ _cache: OrderedDict[tuple[bytes, str], Version | Exception] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def parse_version(source: bytes, filename: str) -> Version:
+def parse_version(source: bytes, filename: str, base: Version | None = None) -> Version:
     """Parse ``source`` into a `Version` (cached by content and file name).
+
+    With ``base`` (the version running now), only the lines from the first
+    one that differs are parsed again, and only those up to the last one
+    that differs when the edit kept the number of lines: the statements
+    before (and after) are the base's. Whatever that cannot be sure of is
+    parsed whole.
 
     Raises what ``ast.parse`` raises: ``SyntaxError``, ``ValueError`` (NUL
     bytes), ``RecursionError`` or ``MemoryError`` (deeply nested code).
@@ -311,9 +318,11 @@ def parse_version(source: bytes, filename: str) -> Version:
                 raise found.with_traceback(None)
             return found
     try:
-        tree = ast.parse(source, filename)
+        lines = _lines(source)
+        tree = _reparse(base, lines, filename) if base and lines else None
+        if tree is None:
+            tree = ast.parse(source, filename)  # its own errors for bad bytes
         flags, deferred = _future_flags(tree, filename)
-        lines = importlib.util.decode_source(source).split("\n")
         version: Version | Exception = Version(
             source=source,
             digest=digest,
@@ -323,6 +332,7 @@ def parse_version(source: bytes, filename: str) -> Version:
             ],
             flags=flags,
             annotations_deferred=deferred,
+            lines=lines,
         )
     except Exception as exc:  # SyntaxError, ValueError, RecursionError, MemoryError
         # Kept too (without the frames it was raised in): a broken module
@@ -335,6 +345,93 @@ def parse_version(source: bytes, filename: str) -> Version:
     if isinstance(version, Exception):
         raise version
     return version
+
+
+def _reparse(base: Version, lines: list[str], filename: str) -> ast.Module | None:
+    """``base``'s tree with the statements an edit touched parsed anew.
+
+    None when that cannot be done safely (the edit reaches into a statement
+    of the base it does not contain: an ``else:`` added to an ``if``, a
+    bracket left open): then the whole source is parsed.
+    """
+    old = base.lines
+    if not old or base.flags & ~_PARSE_NEUTRAL:
+        return None
+    prefix, suffix = _common_ends(old, lines)
+    if prefix == len(old) == len(lines):
+        return None  # no line differs: nothing to gain
+    same_length = len(old) == len(lines)
+    kept_before = [
+        stmt.node
+        for stmt in base.statements
+        if (stmt.node.end_lineno or stmt.node.lineno) <= prefix
+    ]
+    start = (kept_before[-1].end_lineno or 0) + 1 if kept_before else 1
+    kept_after: list[ast.stmt] = []
+    stop = len(lines)  # the last line to parse (1-based, new numbering)
+    if same_length:
+        last_changed = len(lines) - suffix
+        for stmt in base.statements:
+            first = _line_of(stmt.node)
+            if first > last_changed and first >= start:
+                kept_after.append(stmt.node)
+        if kept_after:
+            stop = _line_of(kept_after[0]) - 1
+    region = "\n".join(lines[start - 1 : stop])
+    try:
+        part = ast.parse(region, filename)
+    except Exception:  # SyntaxError and friends: the whole source tells best
+        return None
+    ast.increment_lineno(part, start - 1)
+    if part.body and (part.body[-1].end_lineno or 0) > stop:
+        return None
+    return ast.Module(body=[*kept_before, *part.body, *kept_after], type_ignores=[])
+
+
+def _lines(source: bytes) -> list[str]:
+    """The decoded lines of a source, as the parser numbers them ([] if bad)."""
+    try:
+        return importlib.util.decode_source(source).split("\n")
+    except (UnicodeDecodeError, SyntaxError, LookupError):
+        return []
+
+
+def _common_ends(old: list[str], new: list[str]) -> tuple[int, int]:
+    """How many lines two versions share at their start, and then at their end."""
+    prefix = 0
+    for a, b in zip(old, new, strict=False):
+        if a != b:
+            break
+        prefix += 1
+    suffix = 0
+    room = min(len(old), len(new)) - prefix
+    for a, b in zip(reversed(old), reversed(new), strict=False):
+        if a != b or suffix >= room:
+            break
+        suffix += 1
+    return prefix, suffix
+
+
+# Future features that change nothing about how a statement parses.
+_PARSE_NEUTRAL: Final = __future__.annotations.compiler_flag | sum(
+    getattr(__future__, name).compiler_flag
+    for name in (
+        "division",
+        "absolute_import",
+        "with_statement",
+        "print_function",
+        "unicode_literals",
+        "generator_stop",
+        "nested_scopes",
+        "generators",
+    )
+)
+
+
+def _line_of(node: ast.stmt) -> int:
+    if isinstance(node, (*_DEFS, ast.ClassDef)):
+        return first_line(node)
+    return node.lineno
 
 
 def _future_flags(tree: ast.Module, filename: str) -> tuple[int, bool]:
