@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -37,6 +38,32 @@ def _anyio_workers_end() -> Iterator[None]:
     for thread in threading.enumerate():
         if thread.name == "AnyIO worker thread":
             thread.join(timeout=10)
+
+
+# Sessions the SQLAlchemy scenarios open; closed when the test ends.
+_SESSIONS: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def _databases_closed(mods: Mods) -> Iterator[None]:
+    """Close the SQLite connections a scenario's apps opened, as its test ends.
+
+    Python 3.13 warns of a connection left to the garbage collector, which
+    would then fail whichever test happens to collect it.
+    """
+    yield
+    while _SESSIONS:
+        _SESSIONS.pop().close()
+    for name, module in list(sys.modules.items()):
+        if not name.startswith(mods.prefix):
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, sa.engine.Engine):
+                value.dispose()
+    if "django.db" in sys.modules:
+        from django.db import connections
+
+        connections.close_all()
 
 
 @pytest.fixture
@@ -205,6 +232,7 @@ def _session(m: Any) -> Any:
     from sqlalchemy.orm import Session
 
     session = Session(m.engine)
+    _SESSIONS.append(session)
     session.add(m.User(name="ann"))
     session.commit()
     return session
