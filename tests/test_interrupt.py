@@ -15,11 +15,15 @@ import pytest
 from tests.test_cli import Lines, spawn
 
 # The line is written on the line that hangs: a signal sent as soon as it is
-# read finds the module on that line, whichever side of the write.
+# read finds the module on that line, whichever side of the write. The wait
+# is short and repeated: a signal that lands just before a blocking lock wait
+# starts is seen by Python only when the wait returns (CPython does not look
+# for signals between its last check and the wait), so one endless wait could
+# miss the test's one signal for good.
 HANGS = """\
 import os, threading
 X = 1
-STARTED = os.write(2, b"importing slow\\n"); DONE = threading.Event().wait()
+STARTED = os.write(2, b"importing slow\\n"); DONE = any(threading.Event().wait(0.05) for _ in iter(int, 1))
 """
 
 
