@@ -1,8 +1,8 @@
 """``python -m bench``: measure every budget row and print one table.
 
 Options: ``--quick`` (a smoke run, fewer repeats), ``--only ROW`` (repeatable:
-latency, busy, heap, session, startup, idle, branch, slowimport, models),
-``--tools`` (a subset of hotreload, jurigged, ipython, importlib),
+latency, busy, heap, session, startup, idle, branch, checkout, slowimport,
+models), ``--tools`` (a subset of hotreload, jurigged, ipython, importlib),
 ``--write-results`` (also write ``bench/RESULTS.md``), ``--keep`` (keep the
 scratch directory).
 """

@@ -15,15 +15,16 @@ SMALL = "hrb_small"
 ONE_CLASS = "hrb_thing"
 HEAP = "hrb_heap"
 BRANCH_SIZE = 500
+CHECKOUT_SIZE = 3_000  # the large branch switch (row 6, second part)
 IDLE_PACKAGES = 10
 IDLE_PER_PACKAGE = 99  # + one __init__.py each: 1,000 files
 PROMPT_MODULES = 200
 
-# The branch-switch corpus: modules 0..299 form a binary tree (module i imports
-# 2i+1 and 2i+2), modules 300..499 four import chains of 50. Chains test that a
-# batch is really ordered by dependencies; they are kept at 50 deep because
-# every nested first import costs ~10 interpreter frames of the 1000 allowed.
-_TREE = 300
+# The branch-switch corpus of N modules: the first 3/5 form a binary tree
+# (module i imports 2i+1 and 2i+2), the rest import chains of 50 (for 500:
+# modules 0..299 the tree, 300..499 four chains). Chains test that a batch is
+# really ordered by dependencies; they are kept at 50 deep because every
+# nested first import costs ~10 interpreter frames of the 1000 allowed.
 _CHAIN = 50
 
 
@@ -107,23 +108,25 @@ def branch_name(index: int) -> str:
     return f"hrb_b{index:03d}"
 
 
-def branch_deps(index: int) -> list[int]:
-    """The modules that module ``index`` of the branch corpus imports."""
-    if index < _TREE:
-        return [c for c in (2 * index + 1, 2 * index + 2) if c < _TREE]
-    if (index - _TREE) % _CHAIN != _CHAIN - 1:
+def branch_deps(index: int, size: int = BRANCH_SIZE) -> list[int]:
+    """The modules that module ``index`` of the ``size``-module corpus imports."""
+    tree = size * 3 // 5
+    if index < tree:
+        return [c for c in (2 * index + 1, 2 * index + 2) if c < tree]
+    if (index - tree) % _CHAIN != _CHAIN - 1 and index + 1 < size:
         return [index + 1]
     return []
 
 
-def branch_total(index: int, version: int) -> int:
+def branch_total(index: int, version: int, size: int = BRANCH_SIZE) -> int:
     """The ``TOTAL`` module ``index`` holds once everything is at ``version``."""
-    return version + sum(branch_total(d, version) for d in branch_deps(index))
+    deps = branch_deps(index, size)
+    return version + sum(branch_total(d, version, size) for d in deps)
 
 
-def branch_module(index: int, version: int) -> str:
+def branch_module(index: int, version: int, size: int = BRANCH_SIZE) -> str:
     """A module whose ``TOTAL`` is only right if its imports reloaded first."""
-    deps = branch_deps(index)
+    deps = branch_deps(index, size)
     imports = "".join(
         f"from {branch_name(d)} import TOTAL as _t{n}\n" for n, d in enumerate(deps)
     )
@@ -158,9 +161,9 @@ def write_heap(root: Path) -> Path:
     return path
 
 
-def write_branch(root: Path) -> None:
-    for index in range(BRANCH_SIZE):
-        (root / f"{branch_name(index)}.py").write_text(branch_module(index, 1))
+def write_branch(root: Path, size: int = BRANCH_SIZE) -> None:
+    for index in range(size):
+        (root / f"{branch_name(index)}.py").write_text(branch_module(index, 1, size))
 
 
 def idle_files(root: Path) -> Iterator[tuple[str, Path]]:

@@ -1,4 +1,4 @@
-"""``python -m bench.gitwriter ROOT``: switch the branch corpus from outside.
+"""``python -m bench.gitwriter ROOT [SIZE]``: switch the branch corpus from outside.
 
 A branch switch is done by another process, not by the process that reloads:
 this one runs a real ``git checkout`` between prepared branches (one per
@@ -43,9 +43,9 @@ def has_git() -> bool:
     return shutil.which("git") is not None
 
 
-def prepare(root: Path, versions: int) -> None:
+def prepare(root: Path, versions: int, size: int = corpus.BRANCH_SIZE) -> None:
     """Write version 1 and, with git, commit versions 1..N+1 as branches v1..."""
-    corpus.write_branch(root)
+    corpus.write_branch(root, size)
     if not has_git():
         return
     _git(root, "init", "-q", "-b", "v1")
@@ -53,18 +53,18 @@ def prepare(root: Path, versions: int) -> None:
     _git(root, "commit", "-q", "-m", "v1")
     for version in range(2, versions + 2):
         _git(root, "checkout", "-q", "-b", f"v{version}", "v1")
-        _write_all(root, version)
+        _write_all(root, version, size)
         _git(root, "commit", "-q", "-a", "-m", f"v{version}")
     _git(root, "checkout", "-q", "v1")
 
 
-def _write_all(root: Path, version: int) -> None:
-    for i in range(corpus.BRANCH_SIZE):
+def _write_all(root: Path, version: int, size: int) -> None:
+    for i in range(size):
         path = root / f"{corpus.branch_name(i)}.py"
-        save_git(path, corpus.branch_module(i, version))
+        save_git(path, corpus.branch_module(i, version, size))
 
 
-def main(root: Path) -> None:
+def main(root: Path, size: int = corpus.BRANCH_SIZE) -> None:
     git = has_git()
     for line in sys.stdin:
         version = int(line)
@@ -72,9 +72,9 @@ def main(root: Path) -> None:
         if git:
             _git(root, "checkout", "-q", f"v{version}")
         else:
-            _write_all(root, version)
+            _write_all(root, version, size)
         print(first, time.monotonic(), flush=True)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), *map(int, sys.argv[2:3]))

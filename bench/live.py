@@ -129,14 +129,15 @@ class _Collector:
 
 
 def branch(tool: Tool, root: Path, params: dict[str, Any]) -> dict[str, Any]:
-    """Switch all 500 modules to a new version; time until all are applied."""
-    names = [corpus.branch_name(i) for i in range(corpus.BRANCH_SIZE)]
+    """Switch all modules (500, or ``size``) to a new version; time until all apply."""
+    size: int = params.get("size", corpus.BRANCH_SIZE)
+    names = [corpus.branch_name(i) for i in range(size)]
     tool.start(root, watch=tool.watches)
     modules = tool.import_modules(names)
     collector = _Collector(len(names))
     tool.on_applied(collector)
     git = subprocess.Popen(
-        [sys.executable, "-m", "bench.gitwriter", str(root)],
+        [sys.executable, "-m", "bench.gitwriter", str(root), str(size)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -166,7 +167,8 @@ def branch(tool: Tool, root: Path, params: dict[str, Any]) -> dict[str, Any]:
             done_at = _completion_time(events, len(names))
         applied = None if done_at is None else done_at - last
         runs.append(
-            _judge(events, modules, version, write=last - first) | {"applied": applied}
+            _judge(events, modules, version, size, write=last - first)
+            | {"applied": applied}
         )
     pipe_in.close()
     git.wait()
@@ -174,6 +176,7 @@ def branch(tool: Tool, root: Path, params: dict[str, Any]) -> dict[str, Any]:
     return {
         "runs": runs,
         "timeout": params["timeout"],
+        "size": size,
         "writer": "git checkout" if has_git() else "unlink + create, in Python",
     }
 
@@ -191,6 +194,7 @@ def _judge(
     events: list[tuple[float, str, int | None]],
     modules: dict[str, Any],
     version: int,
+    size: int,
     *,
     write: float,
 ) -> dict[str, Any]:
@@ -199,15 +203,17 @@ def _judge(
     for n, (_, name, _) in enumerate(events):
         position.setdefault(name, n)
     out_of_order = 0
-    for i in range(corpus.BRANCH_SIZE):
+    for i in range(size):
         here = position.get(corpus.branch_name(i))
-        deps = [position.get(corpus.branch_name(d)) for d in corpus.branch_deps(i)]
+        deps = [
+            position.get(corpus.branch_name(d)) for d in corpus.branch_deps(i, size)
+        ]
         if here is not None and any(d is not None and d > here for d in deps):
             out_of_order += 1
     stale = sum(
         getattr(modules[corpus.branch_name(i)], "TOTAL", None)
-        != corpus.branch_total(i, version)
-        for i in range(corpus.BRANCH_SIZE)
+        != corpus.branch_total(i, version, size)
+        for i in range(size)
     )
     batches: dict[int, int] = {}  # batch number -> modules, in order
     for _, _, batch in events:

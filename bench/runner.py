@@ -30,6 +30,7 @@ ROWS = (
     "startup",
     "idle",
     "branch",
+    "checkout",
     "slowimport",
     "models",
 )
@@ -212,6 +213,20 @@ class Runner:
         }
         return {
             tool: self.worker("branch", tool, prepare, params)
+            for tool in self.tools("hotreload", "jurigged", "ipython")
+        }
+
+    def checkout(self) -> dict[str, Any]:
+        """The branch switch at 3,000 files (``live.branch`` with ``size``)."""
+        repeats = self.settings.branch_repeats
+        size = corpus.CHECKOUT_SIZE
+
+        def prepare(root: Path) -> None:
+            gitwriter.prepare(root, repeats, size)
+
+        params = {"repeats": repeats, "timeout": 10.0, "quiet": 0.5, "size": size}
+        return {
+            tool: self.worker("checkout", tool, prepare, params)
             for tool in self.tools("hotreload", "jurigged", "ipython")
         }
 

@@ -26,6 +26,7 @@ ROWS: dict[str, Row] = {
     "busy": live.busy,
     "idle": live.idle,
     "branch": live.branch,
+    "checkout": live.branch,  # the same switch at 3,000 files
     "heap": manual.heap,
     "session": manual.session,
     "slowimport": realwork.slowimport,
