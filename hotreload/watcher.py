@@ -187,6 +187,8 @@ class ChangeBatcher:
         self._paths[path] = final
         self._last = now
         if not complete:
+            # Kept in order of time (the clock is monotonic): the latest is last.
+            self._open.pop(path, None)
             self._open[path] = now
 
     def put_back(self, paths: Sequence[Path]) -> None:
@@ -211,16 +213,28 @@ class ChangeBatcher:
         """``path`` was moved away or deleted: stop waiting for its close."""
         self._open.pop(path, None)
 
-    def due(self) -> float | None:
-        """Return seconds until the batch may be taken (0 if now), None if empty."""
+    def ready_at(self) -> float | None:
+        """Return the clock time at which the batch may be taken, None if empty.
+
+        Constant time, whatever the number of paths waiting: the watcher
+        asks it on each event of a 3,000-file checkout.
+        """
         if not self._paths:
             return None
         quiet = self.debounce
         if len(self._paths) == 1 and next(iter(self._paths.values())):
             quiet = self.settle
         ready = self._last + quiet
-        for since in self._open.values():
-            ready = max(ready, since + self.close_timeout)
+        if self._open:
+            latest = next(reversed(self._open.values()))
+            ready = max(ready, latest + self.close_timeout)
+        return ready
+
+    def due(self) -> float | None:
+        """Return seconds until the batch may be taken (0 if now), None if empty."""
+        ready = self.ready_at()
+        if ready is None:
+            return None
         return max(0.0, ready - self._clock())
 
     def take(self) -> list[Path]:
@@ -381,6 +395,7 @@ class Watcher:
         self._unreadable: set[Path] = set()  # read again on their next attrib
         self._skipped: set[Path] = set()  # not regular files, warned about
         self._real_dirs: dict[str, str] = {}  # directory -> its realpath
+        self._paths: dict[bytes | str, Path] = {}  # see _path
         self._boosted: float | None = None  # the switch interval to restore
         self._rescan_due = False  # events were dropped: look at every file
         self._empty_since: dict[Path, float] = {}  # read empty, since when
@@ -536,15 +551,16 @@ class Watcher:
             return
         kind = event.event_type
         if kind == "closed_no_write":
-            self._echo(Path(os.fsdecode(event.src_path)))
+            if self._echoes:  # else nothing of ours is being read (every import reads)
+                self._echo(self._path(event.src_path))
             return
-        src = Path(os.fsdecode(event.src_path)) if event.src_path else None
+        src = self._path(event.src_path) if event.src_path else None
         if kind == "attrib" and src in self._unreadable:
             kind = "closed"  # readable again, maybe: read it
         if kind not in _KINDS:
             return  # opened, attrib: no content change
         dest_raw = getattr(event, "dest_path", "")
-        dest = Path(os.fsdecode(dest_raw)) if dest_raw else None
+        dest = self._path(dest_raw) if dest_raw else None
         if event.is_directory:
             self._real_dirs.clear()  # a directory may now be a link, or gone
             if kind in ("deleted", "moved") and src is not None:
@@ -558,8 +574,29 @@ class Watcher:
         if src is None and dest is None:
             return
         with self._cond:
+            before = self._batcher.ready_at()
             self._file_event(kind, src, dest)
-            self._cond.notify_all()
+            after = self._batcher.ready_at()
+            # Wake the applier only if the batch got ready sooner (a first
+            # change, a save's end): in a flood each event only pushes the
+            # quiet period on, and waking the applier for each one made it
+            # fight the observer thread for the GIL.
+            if before is None or (after is not None and after < before):
+                self._cond.notify_all()
+
+    def _path(self, raw: bytes | str) -> Path:
+        """The ``Path`` of an event's path, built once per path (a memo).
+
+        A checkout gives each file about five events; building the ``Path``
+        (and hashing it) each time was a good part of the observer thread's
+        work per event.
+        """
+        path = self._paths.get(raw)
+        if path is None:
+            if len(self._paths) > 8192:
+                self._paths.clear()
+            path = self._paths[raw] = Path(os.fsdecode(raw))
+        return path
 
     def _boost(self) -> None:
         """Shorten the thread switch interval while watching (holding the lock).
