@@ -98,3 +98,49 @@ def test_reparsed_versions_are_the_versions_parsed_whole() -> None:
         checked += 1
         partly += plan._reparse(base, edited, "m.py") is not None
     assert checked > 200 and partly > checked // 2  # most edits parse only a part
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"x = 1\n",
+        b"",
+        b"s = '\xc3\xa9'\n",  # UTF-8, no cookie: the fast path
+        b"s = '\xff'\n",  # not UTF-8: no lines
+        b"\xef\xbb\xbfx = 1\n",  # a BOM
+        b"x = 1\r\ny = 2\r\n",  # CRLF
+        b"x = 1\ry = 2\r",  # old Mac line ends
+        "# -*- coding: latin-1 -*-\ns = 'é'\n".encode("latin-1"),
+        b"#!/usr/bin/env python\n# vim: set fileencoding=cp1252 :\ns = '\x80'\n",
+        b"# coding: no-such-codec\nx = 1\n",
+        b"x = 1\n# coding: latin-1 on line three is no cookie\ns = '\xc3\xa9'\n",
+    ],
+)
+def test_lines_are_the_source_as_the_import_system_decodes_it(source: bytes) -> None:
+    import importlib.util
+
+    try:
+        expected = importlib.util.decode_source(source).split("\n")
+    except (UnicodeDecodeError, SyntaxError, LookupError):
+        expected = []
+    assert plan._lines(source) == expected
+
+
+def test_a_summary_reused_for_the_same_text_keeps_every_field() -> None:
+    source = SAMPLE.encode()
+    first = plan.parse_version(source, "a.py")
+    # The same statements one line lower, in another file: summaries reused.
+    second = plan.parse_version(b"\n" + source, "b.py")
+    for old, new in zip(first.statements, second.statements, strict=True):
+        assert new is not old
+        for name in plan.Stmt.__slots__:
+            if name in ("node", "line", "methods"):
+                continue
+            assert getattr(new, name) == getattr(old, name), name
+        assert new.line in (old.line + 1, 0)
+        for m_old, m_new in zip(old.methods, new.methods, strict=True):
+            assert (m_new.name, m_new.reads, m_new.line) == (
+                m_old.name,
+                m_old.reads,
+                m_old.line + 1,
+            )
