@@ -58,7 +58,8 @@ class Merger:
         pairs = {id(a): (a, b) for a, b in _inner_pairs(old, new) if a != b}
         if not pairs:
             return
-        for func in functions_running(pairs, self.namespaces()):
+        own = Merger.namespaces(self)
+        for func in functions_running(pairs, self.namespaces, own):
             code = pairs[id(func.__code__)][1]
             if func.__code__.co_freevars != code.co_freevars:
                 self.warnings.append(

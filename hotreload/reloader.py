@@ -47,6 +47,7 @@ from hotreload.isolation import (
     top_level_modules,
     warn_shadowed,
 )
+from hotreload.lookup import one_walk
 from hotreload.quiet import isolate_loggers
 from hotreload.registry import Registry
 from hotreload.roots import (
@@ -751,6 +752,18 @@ class Reloader:
         full: bool = False,
     ) -> list[ReloadEvent]:
         """Reload a batch in dependency order, then cascade to importers."""
+        # The search for old closures walks every module once per batch.
+        with one_walk():
+            return self._run_batch_walked(batch, trigger, number, full=full)
+
+    def _run_batch_walked(
+        self,
+        batch: list[tuple[str, Path, bytes]],
+        trigger: Trigger,
+        number: int,
+        *,
+        full: bool,
+    ) -> list[ReloadEvent]:
         events: list[ReloadEvent] = []
         # What each module reloaded so far changed: importers read it.
         upstream: dict[str, Changes] = {}
