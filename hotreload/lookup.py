@@ -112,15 +112,16 @@ class _Walk:
     def __init__(self) -> None:
         self.names: set[object] | None = None  # the modules walked; None: not yet
         self.by_code: dict[int, list[types.FunctionType]] = {}
-        self._known: set[int] = set()
+        # Everything visited so far (kept alive, so that ids stay unique): a
+        # module's walk after its reload visits only what the reload made,
+        # not again the builtins and every object it kept.
+        self._seen: dict[int, object] = {}
 
     def add(self, roots: list[object]) -> None:
-        """Walk from ``roots`` too; index the functions not indexed yet."""
+        """Walk from ``roots`` too; index the functions not visited yet."""
         assert self.names is not None
-        for func in _reachable(roots, self.names):
-            if id(func) not in self._known:
-                self._known.add(id(func))
-                self.by_code.setdefault(id(func.__code__), []).append(func)
+        for func in _reachable(roots, self.names, self._seen):
+            self.by_code.setdefault(id(func.__code__), []).append(func)
 
 
 _state = threading.local()
@@ -150,15 +151,22 @@ def one_walk() -> Iterator[None]:
 
 
 def _reachable(
-    roots: Iterable[object], modules: set[object]
+    roots: Iterable[object],
+    modules: set[object],
+    seen: dict[int, object] | None = None,
 ) -> Iterator[types.FunctionType]:
-    seen: set[int] = set()
+    """Functions reachable from ``roots`` within the search's bounds.
+
+    With ``seen`` (kept by the caller, with the objects: their ids stay
+    theirs), what an earlier walk visited is not visited again.
+    """
+    seen = {} if seen is None else seen
     stack: list[tuple[object, int]] = [(r, 0) for r in roots]
     while stack:
         obj, depth = stack.pop()
         if id(obj) in seen or depth > _SEARCH_DEPTH:
             continue
-        seen.add(id(obj))
+        seen[id(obj)] = obj
         if isinstance(obj, types.FunctionType):
             yield obj
         stack.extend(
