@@ -316,9 +316,10 @@ def _read_stable(
         before = os.fstat(fd)
         if not stat.S_ISREG(before.st_mode):
             raise _NotRegular(path)
-        # One read of one byte more than the size: all of it, and the proof.
+        # One read of one byte more than the size: all of it, and the proof
+        # (a byte more, or a size changed by the stat below, is unstable).
         data = os.read(fd, before.st_size + 1)
-        while len(data) <= before.st_size and (more := os.read(fd, 1 << 16)):
+        while len(data) < before.st_size and (more := os.read(fd, 1 << 16)):
             data += more  # a short read (network file systems)
     finally:
         os.close(fd)
@@ -396,6 +397,7 @@ class Watcher:
         self._skipped: set[Path] = set()  # not regular files, warned about
         self._real_dirs: dict[str, str] = {}  # directory -> its realpath
         self._paths: dict[bytes | str, Path] = {}  # see _path
+        self._lexical: dict[tuple[Path, Path], bool] = {}  # the filter's, by path
         self._boosted: float | None = None  # the switch interval to restore
         self._rescan_due = False  # events were dropped: look at every file
         self._empty_since: dict[Path, float] = {}  # read empty, since when
@@ -531,7 +533,13 @@ class Watcher:
         directory is cached, and a file that is itself a link is checked
         when it is read (``_read_stable``).
         """
-        if not self._filter(path, root):
+        key = (path, root)
+        lexical = self._lexical.get(key)
+        if lexical is None:  # the filter is lexical: its answer stays
+            if len(self._lexical) > 8192:
+                self._lexical.clear()
+            lexical = self._lexical[key] = self._filter(path, root)
+        if not lexical:
             return False
         if self._follow_symlinks:
             return is_within(path, root, follow_symlinks=True)
