@@ -231,3 +231,41 @@ def test_put_back_returns_paths_to_the_front(
     assert batcher.due() == pytest.approx(0.02)  # the quiet period C started
     clock.advance(0.02)
     assert batcher.take() == [A, B, C]
+
+
+def test_the_latest_write_still_open_sets_the_ready_time(
+    batcher: ChangeBatcher, clock: FakeClock
+) -> None:
+    start = clock()
+    assert batcher.ready_at() is None
+    batcher.add(A, complete=False)
+    clock.advance(0.1)
+    batcher.add(B, complete=False)
+    clock.advance(0.1)
+    batcher.add(A, complete=False)  # A written again: now the latest
+    assert batcher.ready_at() == pytest.approx(start + 0.2 + 1.0)
+    batcher.closed(A)  # B, open since 0.1, holds the batch now
+    assert batcher.ready_at() == pytest.approx(start + 0.1 + 1.0)
+    assert batcher.due() == pytest.approx(0.9)
+    batcher.discard_open(B)
+    assert batcher.ready_at() == pytest.approx(start + 0.2 + 0.02)
+    clock.advance(0.02)
+    assert batcher.take() == [A, B]
+    assert batcher.ready_at() is None
+
+
+def test_thousands_of_open_files_are_timed_by_the_latest(clock: FakeClock) -> None:
+    batcher = ChangeBatcher(debounce=0.02, clock=clock, close_timeout=1.0)
+    paths = [Path(f"/r/m{i}.py") for i in range(3000)]
+    for path in paths:  # a checkout: each file created, not yet closed
+        batcher.add(path, complete=False)
+        clock.advance(0.0001)
+    for path in paths[:-1]:
+        batcher.closed(path)
+        batcher.add(path, final=True)
+    assert batcher.due() == pytest.approx(1.0 - 0.0001)  # the last one is open
+    batcher.closed(paths[-1])
+    batcher.add(paths[-1], final=True)
+    assert batcher.due() == pytest.approx(0.02)
+    clock.advance(0.02)
+    assert batcher.take() == paths

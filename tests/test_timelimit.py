@@ -207,6 +207,37 @@ def test_the_exception_never_outlives_its_call():
     assert x > 0
 
 
+def _spin(limit: TimeLimit, start: float) -> None:
+    with limit.running("spin"):
+        while time.monotonic() - start < TIMEOUT:
+            pass
+
+
+def _spin_until_interrupted(limit: TimeLimit) -> float:
+    """Spin in an armed call; return how long it ran before ReloadTimeout."""
+    start = time.monotonic()
+    with pytest.raises(ReloadTimeout):
+        _spin(limit, start)
+    return time.monotonic() - start
+
+
+def test_calls_armed_one_after_another_are_each_limited():
+    # Arming wakes the monitor only for a deadline sooner than its own:
+    # one call right after another, and one after the monitor went idle.
+    limit = TimeLimit(0.2)
+    try:
+        with limit.running("quick"):
+            pass
+        assert _spin_until_interrupted(limit) < TIMEOUT / 2  # monitor asleep
+        bound = time.monotonic() + TIMEOUT
+        while limit._wake_at != float("inf") and time.monotonic() < bound:
+            time.sleep(0.001)  # until the monitor waits with no deadline
+        assert limit._wake_at == float("inf")
+        assert _spin_until_interrupted(limit) < TIMEOUT / 2  # monitor idle
+    finally:
+        limit.close()
+
+
 def test_a_disabled_limit_never_fires_and_a_bad_one_is_refused():
     limit = TimeLimit(None)
     with limit.running() as armed:
