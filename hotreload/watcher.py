@@ -97,11 +97,15 @@ JOIN_TIMEOUT: Final = 5.0
 #: applier, each file system call), so a program with four busy threads kept
 #: every save waiting 300 ms and more.
 BOOST_INTERVAL: Final = 0.0005
-#: The switch interval from a save's first event until it is applied. Each of
-#: those hand-overs waits for every busy thread's turn first: shorter turns
-#: for those few milliseconds cut the wait without costing the busy threads
-#: anything the rest of the time.
+#: The switch interval from a save's first event until it is applied, and
+#: for ``ACTIVE_GRACE`` after the latest event. Each of those hand-overs
+#: waits for every busy thread's turn first: shorter turns then cut the wait,
+#: and cost the busy threads (about a quarter of their speed, measured)
+#: only while changes come in.
 ACTIVE_INTERVAL: Final = 0.00005
+#: Seconds the short interval stays after the latest event: the next save of
+#: a stream (an editor's save on every keystroke pause) starts quick too.
+ACTIVE_GRACE: Final = 0.5
 
 
 class Clock(Protocol):
@@ -391,6 +395,7 @@ class Watcher:
         self._reports_close = False
         self._burst_start: float | None = None  # see _burst_goes_on
         self._settle = 0.0  # a lone finished save's quiet period (see start)
+        self._quick_since = -math.inf  # the latest _quicken
         self._unreadable: set[Path] = set()  # read again on their next attrib
         self._skipped: set[Path] = set()  # not regular files, warned about
         self._real_dirs: dict[str, str] = {}  # directory -> its realpath
@@ -601,8 +606,21 @@ class Watcher:
 
     def _quicken(self) -> None:
         """A change is on its way: short turns until it is applied (holding the lock)."""
+        self._quick_since = time.monotonic()
         if self._boosted is not None and _interval_is(BOOST_INTERVAL):
             sys.setswitchinterval(ACTIVE_INTERVAL)
+
+    def _relax(self) -> float | None:
+        """Nothing to apply: end the short turns once the grace is over (holding the lock).
+
+        Returns:
+            Seconds until the grace is over, or None if it is.
+        """
+        left = self._quick_since + ACTIVE_GRACE - time.monotonic()
+        if left > 0 and _interval_is(ACTIVE_INTERVAL):
+            return left
+        self._slow_down()
+        return None
 
     def _slow_down(self) -> None:
         """Nothing left to apply: back to the watching interval (holding the lock)."""
@@ -665,14 +683,13 @@ class Watcher:
                     due = self._batcher.due()
                     if due == 0.0:
                         break
-                    if due is None:
-                        self._slow_down()
                     until_check = next_check - time.monotonic()
                     if until_check <= 0:
                         break
-                    self._cond.wait(
-                        until_check if due is None else min(due, until_check)
-                    )
+                    wait = until_check if due is None else min(due, until_check)
+                    if due is None and (calm := self._relax()) is not None:
+                        wait = min(wait, calm)
+                    self._cond.wait(wait)
                 if self._stopping:
                     return
                 lost, self._lost = self._lost, []

@@ -807,7 +807,14 @@ def test_the_switch_interval_is_shortest_while_a_change_is_applied(root: Path) -
             watcher_module.ACTIVE_INTERVAL
         )
         with watcher._cond:  # what the applier does once nothing is left
-            watcher._slow_down()
+            remaining = watcher._relax()  # the latest event was just now
+            assert remaining is not None
+            assert 0 < remaining <= watcher_module.ACTIVE_GRACE
+            assert sys.getswitchinterval() == pytest.approx(
+                watcher_module.ACTIVE_INTERVAL
+            )
+            watcher._quick_since -= watcher_module.ACTIVE_GRACE  # the grace is over
+            assert watcher._relax() is None
             assert sys.getswitchinterval() == watcher_module.BOOST_INTERVAL
             watcher._quicken()  # what each recorded event does
             assert sys.getswitchinterval() == pytest.approx(
