@@ -396,6 +396,7 @@ class Watcher:
         self._burst_start: float | None = None  # see _burst_goes_on
         self._settle = 0.0  # a lone finished save's quiet period (see start)
         self._quick_since = -math.inf  # the latest _quicken
+        self._wake_at = math.inf  # when the waiting applier wakes by itself
         self._unreadable: set[Path] = set()  # read again on their next attrib
         self._skipped: set[Path] = set()  # not regular files, warned about
         self._real_dirs: dict[str, str] = {}  # directory -> its realpath
@@ -581,7 +582,12 @@ class Watcher:
         with self._cond:
             self._file_event(kind, src, dest)
             self._quicken()
-            self._cond.notify_all()
+            due = self._batcher.due()
+            # Wake the applier only if the batch is due before it wakes anyway:
+            # under a busy program each needless wake-up costs a turn at the GIL
+            # that the next event's delivery waits for.
+            if due is not None and time.monotonic() + due < self._wake_at:
+                self._cond.notify_all()
 
     def _boost(self) -> None:
         """Shorten the thread switch interval while watching (holding the lock).
@@ -689,7 +695,9 @@ class Watcher:
                     wait = until_check if due is None else min(due, until_check)
                     if due is None and (calm := self._relax()) is not None:
                         wait = min(wait, calm)
+                    self._wake_at = time.monotonic() + wait
                     self._cond.wait(wait)
+                    self._wake_at = math.inf
                 if self._stopping:
                     return
                 lost, self._lost = self._lost, []
