@@ -16,7 +16,7 @@ from typing import Any
 
 from bench import corpus
 from bench.gitwriter import has_git
-from bench.saves import SAVE_STYLES
+from bench.saves import Saver
 from bench.tools import Tool
 
 #: Seconds between starting a watcher and the first change: inotify watches
@@ -31,7 +31,7 @@ EARLY_STOP = 10
 
 def latency(tool: Tool, root: Path, params: dict[str, Any]) -> dict[str, Any]:
     """Time each save until ``mod.f()`` and a ``from mod import f`` alias agree."""
-    save = SAVE_STYLES[params["style"]]
+    style: str = params["style"]
     deadline: float = params["deadline"]
     path = root / f"{corpus.SMALL}.py"
     tool.start(root, watch=True)
@@ -52,12 +52,12 @@ def latency(tool: Tool, root: Path, params: dict[str, Any]) -> dict[str, Any]:
     latencies: list[float] = []
     reported: list[float] = []
     missed = tried = 0
+    saver = Saver()
     for tried in range(1, params["saves"] + 1):
         version = tried + 1
         source = corpus.small_module(version)
         del applied[:]
-        start = time.perf_counter()
-        save(path, source)
+        start = saver.save(style, path, source)
         while not live(version):
             if time.perf_counter() - start > deadline:
                 missed += 1
@@ -70,6 +70,7 @@ def latency(tool: Tool, root: Path, params: dict[str, Any]) -> dict[str, Any]:
         if missed == tried == EARLY_STOP:
             break
         time.sleep(params["gap"])  # let trailing events and timers settle
+    saver.close()
     tool.stop()
     return {
         "latencies": latencies,
@@ -237,7 +238,7 @@ def busy(tool: Tool, root: Path, params: dict[str, Any]) -> dict[str, Any]:
     then a stream of saves ``gap`` seconds apart, each counted as landed if
     it is live before the next one is written, and the last one waited for.
     """
-    save = SAVE_STYLES[params["style"]]
+    style: str = params["style"]
     deadline: float = params["deadline"]
     gap: float = params["gap"]
     path = root / f"{corpus.SMALL}.py"
@@ -276,10 +277,10 @@ def busy(tool: Tool, root: Path, params: dict[str, Any]) -> dict[str, Any]:
     version = 1
     latencies: list[float] = []
     missed = 0
+    saver = Saver()
     for _ in range(params["saves"]):
         version += 1
-        start = time.perf_counter()
-        save(path, corpus.small_module(version))
+        start = saver.save(style, path, corpus.small_module(version))
         live_at = wait_live(version, start + deadline)
         if live_at is None:
             missed += 1
@@ -293,10 +294,11 @@ def busy(tool: Tool, root: Path, params: dict[str, Any]) -> dict[str, Any]:
         version += 1
         due = begin + k * gap
         time.sleep(max(0.0, due - time.perf_counter()))
-        save(path, corpus.small_module(version))
+        saver.save(style, path, corpus.small_module(version))
         if wait_live(version, due + gap) is not None:
             landed += 1
     last_written = time.perf_counter()
+    saver.close()
     last_live = wait_live(version, last_written + deadline)
     stop.set()
     for thread in threads:

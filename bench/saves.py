@@ -7,10 +7,15 @@ disk's flush time to every tool alike.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 
 def save_in_place(path: Path, source: str) -> None:
@@ -67,6 +72,67 @@ SAVE_STYLES: dict[str, Callable[[Path, str], None]] = {
     "vim": save_vim,
     "jetbrains": save_jetbrains,
 }
+
+
+class Saver:
+    """Saves made by another process, as an editor makes them.
+
+    The latency rows time a save from just before it starts. Made by the
+    measured process itself, each of its system calls would give the GIL
+    to the tool's watcher threads (and, in the busy row, to the busy
+    threads) and wait to get it back: time an editor, a process of its own,
+    never loses. The saver stamps the start with ``time.perf_counter()``,
+    which on Linux reads the system-wide monotonic clock: the same clock as
+    the measuring process's.
+    """
+
+    def __init__(self) -> None:
+        repo = str(Path(__file__).resolve().parents[1])
+        env = {**os.environ, "PYTHONPATH": repo}
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", "from bench.saves import serve; serve()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        self._stdin: IO[str] = self._proc.stdin  # type: ignore[assignment]
+        self._stdout: IO[str] = self._proc.stdout  # type: ignore[assignment]
+
+    def save(self, style: str, path: Path, source: str) -> float:
+        """Save ``source`` to ``path`` the ``style`` way; return when it began.
+
+        Returns once the save is done, with the ``time.perf_counter()``
+        reading taken just before it.
+        """
+        request = {"style": style, "path": str(path), "source": source}
+        self._stdin.write(json.dumps(request) + "\n")
+        self._stdin.flush()
+        reply = self._stdout.readline()
+        if not reply:
+            raise RuntimeError("the saver process ended")
+        return float(reply)
+
+    def close(self) -> None:
+        self._stdin.close()
+        self._proc.wait(timeout=10)
+        self._stdout.close()
+
+    def __enter__(self) -> Saver:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def serve() -> None:
+    """The saver process: one JSON request per line in, one start time out."""
+    for line in sys.stdin:
+        request = json.loads(line)
+        save = SAVE_STYLES[request["style"]]
+        start = time.perf_counter()
+        save(Path(request["path"]), request["source"])
+        print(repr(start), flush=True)
 
 
 class ManualWriter:

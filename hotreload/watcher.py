@@ -18,10 +18,11 @@ How each save style shows up (watchdog 7, inotify):
 
 Each lands as exactly one :class:`Change` with the final bytes. On inotify a
 file reported ``modified`` is not read before its ``closed``, and a save
-that has ended (closed, or renamed into place) waits only a short settle
-when it is the only file changing; a file renamed away or deleted (the first
-half of the vim and JetBrains saves) and a change of several files wait the
-whole debounce.
+that has ended (closed, or renamed into place), when it is the only file
+changing, is read at once and handed out after a short settle that runs
+while the echo of that read comes back; a file renamed away or deleted (the
+first half of the vim and JetBrains saves) and a change of several files
+wait the whole debounce.
 
 Reading guards against what events cannot show: the file changing during
 the read, a change within the quiet period whose event is still on its way,
@@ -48,6 +49,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar, final
 
 from hotreload.filters import PathFilter
+from hotreload.observer import schedule
 from hotreload.roots import innermost_root, is_within, iter_module_files
 
 if TYPE_CHECKING:
@@ -69,10 +71,10 @@ _T = TypeVar("_T")
 _KINDS: Final = frozenset({"created", "modified", "closed", "moved", "deleted"})
 
 #: The settle period of one finished save, as a share of the debounce (see
-#: ``start``). Without it a file written first among several (a script's
-#: loop of saves, a small checkout) can be taken alone before the next
-#: one's event arrives, and the change splits in two batches.
-SETTLE_SHARE: Final = 0.2
+#: ``start``), counted from its event. Without it a file written first among
+#: several (a script's loop of saves, a small checkout) can be taken alone
+#: before the next one's event arrives, and the change splits in two batches.
+SETTLE_SHARE: Final = 0.1
 #: Seconds between two snapshots of a polling observer (watchdog's default is 1 s).
 POLL_INTERVAL: Final = 0.1
 #: Seconds a file reported as being written may stay open before it is read anyway.
@@ -95,6 +97,15 @@ JOIN_TIMEOUT: Final = 5.0
 #: applier, each file system call), so a program with four busy threads kept
 #: every save waiting 300 ms and more.
 BOOST_INTERVAL: Final = 0.0005
+#: The switch interval from a save's first event until it is applied, and
+#: for ``ACTIVE_GRACE`` after the latest event. Each of those hand-overs
+#: waits for every busy thread's turn first: shorter turns then cut the wait,
+#: and cost the busy threads (about a quarter of their speed, measured)
+#: only while changes come in.
+ACTIVE_INTERVAL: Final = 0.00005
+#: Seconds the short interval stays after the latest event: the next save of
+#: a stream (an editor's save on every keystroke pause) starts quick too.
+ACTIVE_GRACE: Final = 0.5
 
 
 class Clock(Protocol):
@@ -246,6 +257,11 @@ class ChangeBatcher:
         self._open.clear()
         return batch
 
+    @property
+    def last_add(self) -> float:
+        """When the latest change was recorded (by ``clock``)."""
+        return self._last
+
     def __len__(self) -> int:
         return len(self._paths)
 
@@ -393,6 +409,9 @@ class Watcher:
         self._watches: dict[Path, ObservedWatch] = {}
         self._reports_close = False
         self._burst_start: float | None = None  # see _burst_goes_on
+        self._settle = 0.0  # a lone finished save's quiet period (see start)
+        self._quick_since = -math.inf  # the latest _quicken
+        self._wake_at = math.inf  # when the waiting applier wakes by itself
         self._unreadable: set[Path] = set()  # read again on their next attrib
         self._skipped: set[Path] = set()  # not regular files, warned about
         self._real_dirs: dict[str, str] = {}  # directory -> its realpath
@@ -439,13 +458,16 @@ class Watcher:
         # as complete and the read is re-checked instead.
         reports_close = backend == "inotify"
         # There, a lone save that has ended (closed, or renamed into place)
-        # need not wait out the whole debounce: a short settle still joins
-        # the other files of a multi-file change, whose events come in a rush.
-        settle = quiet * SETTLE_SHARE if reports_close else quiet
+        # need not wait out the whole debounce: it is read at once, and a
+        # short settle, spent while the echo of that read comes back, still
+        # joins the other files of a multi-file change, whose events come in
+        # a rush (see _read_batch).
+        settle = 0.0 if reports_close else quiet
         thread = threading.Thread(
             target=self._run, name="hotreload-watcher", daemon=True
         )
         with self._cond:
+            self._settle = quiet * SETTLE_SHARE if reports_close else 0.0
             self._batcher = ChangeBatcher(
                 quiet, self._clock, close_timeout=CLOSE_TIMEOUT, settle=settle
             )
@@ -582,14 +604,13 @@ class Watcher:
         if src is None and dest is None:
             return
         with self._cond:
-            before = self._batcher.ready_at()
             self._file_event(kind, src, dest)
-            after = self._batcher.ready_at()
-            # Wake the applier only if the batch got ready sooner (a first
-            # change, a save's end): in a flood each event only pushes the
-            # quiet period on, and waking the applier for each one made it
-            # fight the observer thread for the GIL.
-            if before is None or (after is not None and after < before):
+            self._quicken()
+            due = self._batcher.due()
+            # Wake the applier only if the batch is due before it wakes anyway:
+            # under a busy program each needless wake-up costs a turn at the GIL
+            # that the next event's delivery waits for.
+            if due is not None and time.monotonic() + due < self._wake_at:
                 self._cond.notify_all()
 
     def _path(self, raw: bytes | str) -> Path:
@@ -621,10 +642,34 @@ class Watcher:
 
     def _unboost(self) -> None:
         """Give the program its switch interval back (holding the lock)."""
+        self._slow_down()
         if self._boosted is not None:
-            if sys.getswitchinterval() == BOOST_INTERVAL:
+            if _interval_is(BOOST_INTERVAL):
                 sys.setswitchinterval(self._boosted)
             self._boosted = None
+
+    def _quicken(self) -> None:
+        """A change is on its way: short turns until it is applied (holding the lock)."""
+        self._quick_since = time.monotonic()
+        if self._boosted is not None and _interval_is(BOOST_INTERVAL):
+            sys.setswitchinterval(ACTIVE_INTERVAL)
+
+    def _relax(self) -> float | None:
+        """Nothing to apply: end the short turns once the grace is over (holding the lock).
+
+        Returns:
+            Seconds until the grace is over, or None if it is.
+        """
+        left = self._quick_since + ACTIVE_GRACE - time.monotonic()
+        if left > 0 and _interval_is(ACTIVE_INTERVAL):
+            return left
+        self._slow_down()
+        return None
+
+    def _slow_down(self) -> None:
+        """Nothing left to apply: back to the watching interval (holding the lock)."""
+        if self._boosted is not None and _interval_is(ACTIVE_INTERVAL):
+            sys.setswitchinterval(BOOST_INTERVAL)
 
     def _echo(self, path: Path) -> None:
         if not self._echoes:
@@ -685,9 +730,12 @@ class Watcher:
                     until_check = next_check - time.monotonic()
                     if until_check <= 0:
                         break
-                    self._cond.wait(
-                        until_check if due is None else min(due, until_check)
-                    )
+                    wait = until_check if due is None else min(due, until_check)
+                    if due is None and (calm := self._relax()) is not None:
+                        wait = min(wait, calm)
+                    self._wake_at = time.monotonic() + wait
+                    self._cond.wait(wait)
+                    self._wake_at = math.inf
                 if self._stopping:
                     return
                 lost, self._lost = self._lost, []
@@ -747,12 +795,11 @@ class Watcher:
                     self._cond.notify_all()
 
     def _schedule(self, observer: BaseObserver, root: Path) -> ObservedWatch:
-        return observer.schedule(
+        return schedule(
+            observer,
             _make_handler(self, root),
-            str(root),
-            recursive=True,
-            follow_symlink=self._follow_symlinks,
-            event_filter=_event_filter(),
+            root,
+            follow_symlinks=self._follow_symlinks,
         )
 
     def _check_roots(self) -> None:
@@ -815,6 +862,7 @@ class Watcher:
                 read.append((path, data, key))
         with self._cond:
             self._await_echoes([path for path, data, _ in read if data is not None])
+            self._await_settle(paths)
             for path in paths:
                 self._echoes.pop(path, None)
             if self._burst_goes_on(paths):
@@ -872,6 +920,22 @@ class Watcher:
         if self._burst_start is None:
             self._burst_start = now
         return now - self._burst_start < BURST_LIMIT
+
+    def _await_settle(self, taken: list[Path]) -> None:
+        """Hold a lone save until ``settle`` has passed since its event (holding the lock).
+
+        It was read at once; the time the echo took counts. A change of
+        another file meanwhile ends the wait: the batch then goes back and
+        waits for the rest (``_burst_goes_on``).
+        """
+        if len(taken) != 1:
+            return
+        until = self._batcher.last_add + self._settle
+        while not self._stopping and all(p in taken for p in self._batcher):
+            remaining = until - self._clock()
+            if remaining <= 0:
+                return
+            self._cond.wait(remaining)
 
     def _await_echoes(self, opened: list[Path]) -> None:
         """Wait (holding the lock) until our reads' IN_CLOSE_NOWRITE come back.
@@ -969,6 +1033,11 @@ class Watcher:
             logger.exception("hotreload watcher callback %r failed", callback)
 
 
+def _interval_is(seconds: float) -> bool:
+    """Whether the switch interval is ``seconds`` (kept in whole microseconds)."""
+    return abs(sys.getswitchinterval() - seconds) < 5e-7
+
+
 def _silence_watchdog_noise() -> None:
     """Ignore watchdog 7's warning about its own harmless inotify race.
 
@@ -1035,31 +1104,6 @@ def _dispose(observer: BaseObserver, timeout: float = JOIN_TIMEOUT) -> None:
         logger.exception("hotreload could not stop the observer")
     if observer.ident is not None:
         observer.join(timeout)
-
-
-#: The watchdog events ``_record`` reads. Naming them lets the inotify
-#: observer ask the kernel for nothing else: no IN_OPEN for every open of a
-#: file (our own reads included), and no directory-modified event for each
-#: file created, deleted or closed. A ``git checkout`` of N files then
-#: crosses watchdog's threads as about 5 N events instead of 10 N.
-_EVENT_NAMES: Final = (
-    "FileCreatedEvent",
-    "DirCreatedEvent",
-    "FileModifiedEvent",
-    "FileAttribEvent",  # an unreadable file made readable (_record)
-    "FileDeletedEvent",
-    "DirDeletedEvent",
-    "FileMovedEvent",
-    "DirMovedEvent",
-    "FileClosedEvent",
-    "FileClosedNoWriteEvent",  # the echoes of our own reads
-)
-
-
-def _event_filter() -> list[type[FileSystemEvent]]:
-    from watchdog import events
-
-    return [getattr(events, n) for n in _EVENT_NAMES if hasattr(events, n)]
 
 
 def _make_handler(watcher: Watcher, root: Path) -> FileSystemEventHandler:

@@ -22,6 +22,7 @@ LAYERS = {
     "events": 0,
     "bytecode": 0,
     "filters": 0,
+    "observer": 0,
     "graph": 0,
     "forking": 0,
     "quiet": 0,

@@ -799,6 +799,29 @@ def test_the_switch_interval_is_short_while_watching_and_restored(root: Path) ->
     assert sys.getswitchinterval() == before
 
 
+def test_the_switch_interval_is_shortest_while_a_change_is_applied(root: Path) -> None:
+    seen: queue.Queue[float] = queue.Queue()
+    with Watcher([root], lambda changes: seen.put(sys.getswitchinterval())) as watcher:
+        write_atomic(root / "x.py", version())
+        assert seen.get(timeout=TIMEOUT) == pytest.approx(
+            watcher_module.ACTIVE_INTERVAL
+        )
+        with watcher._cond:  # what the applier does once nothing is left
+            remaining = watcher._relax()  # the latest event was just now
+            assert remaining is not None
+            assert 0 < remaining <= watcher_module.ACTIVE_GRACE
+            assert sys.getswitchinterval() == pytest.approx(
+                watcher_module.ACTIVE_INTERVAL
+            )
+            watcher._quick_since -= watcher_module.ACTIVE_GRACE  # the grace is over
+            assert watcher._relax() is None
+            assert sys.getswitchinterval() == watcher_module.BOOST_INTERVAL
+            watcher._quicken()  # what each recorded event does
+            assert sys.getswitchinterval() == pytest.approx(
+                watcher_module.ACTIVE_INTERVAL
+            )
+
+
 def test_a_link_out_of_the_root_is_not_read(
     tmp_path: Path, root: Path, rec: Recorder
 ) -> None:
