@@ -207,6 +207,23 @@ def test_the_exception_never_outlives_its_call():
     assert x > 0
 
 
+def test_a_nested_call_leaves_the_limit_usable_from_other_threads():
+    # A reload that imports a module arms the limit again on its thread:
+    # stop() on another thread must still see and interrupt it.
+    limit = TimeLimit(None)
+    seen: list[list[int]] = []
+    try:
+        with limit.running("outer"), limit.running("inner"):
+            other = threading.Thread(
+                target=lambda: seen.append(limit.running_threads())
+            )
+            other.start()
+            other.join(timeout=5)
+    finally:
+        limit.close()
+    assert seen == [[threading.get_ident()]]
+
+
 def test_a_disabled_limit_never_fires_and_a_bad_one_is_refused():
     limit = TimeLimit(None)
     with limit.running() as armed:
