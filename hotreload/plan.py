@@ -391,9 +391,26 @@ def _reparse(base: Version, lines: list[str], filename: str) -> ast.Module | Non
 def _lines(source: bytes) -> list[str]:
     """The decoded lines of a source, as the parser numbers them ([] if bad)."""
     try:
-        return importlib.util.decode_source(source).split("\n")
+        return _decode(source).split("\n")
     except (UnicodeDecodeError, SyntaxError, LookupError):
         return []
+
+
+def _decode(source: bytes) -> str:
+    """``importlib.util.decode_source``, without its tokenizer for plain UTF-8.
+
+    A source with no encoding cookie in its first two lines is UTF-8 (a BOM
+    is dropped); newlines are made universal, as the parser sees them.
+    """
+    head = source[: source.find(b"\n", source.find(b"\n") + 1) + 1 or None]
+    if b"coding" in head:
+        return importlib.util.decode_source(source)
+    text = source.decode("utf-8")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 def _common_ends(old: list[str], new: list[str]) -> tuple[int, int]:

@@ -98,3 +98,28 @@ def test_reparsed_versions_are_the_versions_parsed_whole() -> None:
         checked += 1
         partly += plan._reparse(base, edited, "m.py") is not None
     assert checked > 200 and partly > checked // 2  # most edits parse only a part
+
+
+DECODE_CASES = [
+    b"",
+    b"x = 1\n",
+    b"no newline at the end",
+    b"\xef\xbb\xbfx = 1\r\ny = 2\r\n",  # BOM, CRLF
+    b"a = 1\rb = 2\rc = 3",  # old Mac newlines
+    "s = 'é'\n".encode(),
+    b"# -*- coding: latin-1 -*-\nx = '\xe9'\n",
+    b"#!/usr/bin/env python\n# coding: latin-1\nx = '\xe9'\n",
+    b"x = 1\n\n# coding: latin-1\ny = '\xc3\xa9'\n",  # line 3: not a cookie
+    b"# encoding is mentioned\ncoding = 'utf-8'\n",
+]
+
+
+@pytest.mark.parametrize("source", DECODE_CASES)
+def test_lines_are_the_import_systems_lines(source: bytes) -> None:
+    import importlib.util
+
+    assert plan._decode(source) == importlib.util.decode_source(source)
+
+
+def test_undecodable_source_has_no_lines() -> None:
+    assert plan._lines(b"x = '\xe9'\n") == []  # latin-1 bytes, no cookie
