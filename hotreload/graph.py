@@ -63,6 +63,8 @@ class ImportGraph:
         before ``a``). Modules in an import cycle keep their given order.
         """
         wanted = list(dict.fromkeys(names))
+        if len(wanted) < 2:
+            return wanted  # one save, one module: nothing to order
         with self._lock:
             imports = {k: sorted(v) for k, v in self._imports.items()}
         members = set(wanted)

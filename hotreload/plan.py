@@ -12,7 +12,6 @@ from __future__ import annotations
 import __future__
 
 import ast
-import codecs
 import hashlib
 import importlib.util
 import operator
@@ -393,23 +392,26 @@ def _reparse(base: Version, lines: list[str], filename: str) -> ast.Module | Non
 def _lines(source: bytes) -> list[str]:
     """The decoded lines of a source, as the parser numbers them ([] if bad)."""
     try:
-        if _plain_utf8(source):
-            return source.decode("utf-8").split("\n")
-        return importlib.util.decode_source(source).split("\n")
+        return _decode(source).split("\n")
     except (UnicodeDecodeError, SyntaxError, LookupError):
         return []
 
 
-def _plain_utf8(source: bytes) -> bool:
-    """Whether ``source`` decodes as bare UTF-8: no BOM, cookie or CR.
+def _decode(source: bytes) -> str:
+    """``importlib.util.decode_source``, without its tokenizer for plain UTF-8.
 
-    What ``decode_source`` would do then, without its tokenizer-based
-    search for an encoding cookie (a good share of a small module's parse).
+    A source with no encoding cookie in its first two lines is UTF-8 (a BOM
+    is dropped); newlines are made universal, as the parser sees them.
     """
-    if source.startswith(codecs.BOM_UTF8) or b"\r" in source:
-        return False
-    head = source.split(b"\n", 2)[:2]
-    return not any(b"coding" in line for line in head)
+    head = source[: source.find(b"\n", source.find(b"\n") + 1) + 1 or None]
+    if b"coding" in head:
+        return importlib.util.decode_source(source)
+    text = source.decode("utf-8")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 def _common_ends(old: list[str], new: list[str]) -> tuple[int, int]:

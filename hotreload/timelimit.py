@@ -128,10 +128,7 @@ class TimeLimit:
         self._armed: dict[int, _Armed] = {}  # thread id -> its armed call
         self._monitor: threading.Thread | None = None
         self._closing = False
-        # When the monitor wakes next (guarded by _cond): arming a deadline
-        # later than that needs no wake-up. A batch of 3,000 reloads then
-        # wakes the monitor once, not 3,000 times (each a GIL hand-over).
-        self._wake_at = -math.inf
+        self._wake_at = -math.inf  # when the waiting monitor wakes by itself
 
     @contextmanager
     def running(self, label: str = "") -> Iterator[_Armed]:
@@ -142,15 +139,18 @@ class TimeLimit:
         the call is still registered, so that :meth:`interrupt` reaches it.
         """
         tid = threading.get_ident()
-        armed = _Armed(tid, self.seconds, label)
         with self._cond:
-            if tid in self._armed:  # nested (a reload importing a module)
-                yield self._armed[tid]
-                return
-            self._armed[tid] = armed
-            self._ensure_monitor()
-            if armed.deadline < self._wake_at:
-                self._cond.notify_all()
+            outer = self._armed.get(tid)
+            if outer is None:
+                armed = self._armed[tid] = _Armed(tid, self.seconds, label)
+                self._ensure_monitor()
+                # The monitor wakes by itself before this deadline: each
+                # needless wake-up costs the armed call a turn at the GIL.
+                if armed.deadline < self._wake_at:
+                    self._cond.notify_all()
+        if outer is not None:  # nested (a reload importing a module)
+            yield outer
+            return
         _install_audit_hook()
         _LIMITED[tid] = armed
         try:
@@ -211,10 +211,13 @@ class TimeLimit:
                 for armed in due:
                     self._fire(armed, now)
                 waits = [a.deadline - now for a in self._armed.values()]
-                wait = min(waits, default=math.inf)
+                # Even with nothing armed, never longer than the limit: a call
+                # armed meanwhile is then due after this wake-up, and arming
+                # it needs no notify.
+                wait = min(waits, default=self.seconds or math.inf)
                 self._wake_at = now + wait
                 self._cond.wait(None if wait == math.inf else max(wait, 0.0))
-                self._wake_at = -math.inf  # awake: arming needs no notify
+                self._wake_at = -math.inf
 
     def _fire(self, armed: _Armed, now: float) -> None:
         """Raise in the thread if it is in user code; else look again soon."""
