@@ -426,11 +426,8 @@ class _Transaction(ClassMerger):
         )
 
     def _keep_state(self) -> None:
-        keep = self.live.get(KEEP, ())
-        if isinstance(keep, str):
-            keep = (keep,)
-        for key in keep:
-            if isinstance(key, str) and key in self.snapshot:
+        for key in self.keep_names():  # as the new version lists them
+            if key in self.snapshot:
                 self.live[key] = self.snapshot[key]
 
     def _patch(self) -> Outcome:
