@@ -33,24 +33,32 @@ queued before our read but not yet seen by the lagging observer thread.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import math
 import os
-import stat
-import sys
 import threading
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Protocol, TypeVar, final
+from typing import TYPE_CHECKING, Final, TypeVar, final
 
+from hotreload.batcher import ChangeBatcher, Clock
 from hotreload.filters import PathFilter
 from hotreload.observer import schedule
+from hotreload.reading import (
+    NotRegular,
+    Outside,
+    StatKey,
+    Unstable,
+    content_digest,
+    read_stable,
+    stat_key,
+)
 from hotreload.roots import innermost_root, is_within, iter_module_files
+from hotreload.switching import SwitchInterval
 
 if TYPE_CHECKING:
     from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -91,27 +99,6 @@ EMPTY_SETTLE: Final = 0.5
 OVERFLOW_QUIET: Final = 5.0
 #: Seconds ``stop()`` waits for each thread.
 JOIN_TIMEOUT: Final = 5.0
-#: The interpreter's thread switch interval while watching. Busy threads in
-#: the host program hold the GIL for the whole default interval (5 ms) each
-#: time; a save crosses about fifteen hand-overs (three watchdog threads, the
-#: applier, each file system call), so a program with four busy threads kept
-#: every save waiting 300 ms and more.
-BOOST_INTERVAL: Final = 0.0005
-#: The switch interval from a save's first event until it is applied, and
-#: for ``ACTIVE_GRACE`` after the latest event. Each of those hand-overs
-#: waits for every busy thread's turn first: shorter turns then cut the wait,
-#: and cost the busy threads (about a quarter of their speed, measured)
-#: only while changes come in.
-ACTIVE_INTERVAL: Final = 0.00005
-#: Seconds the short interval stays after the latest event: the next save of
-#: a stream (an editor's save on every keystroke pause) starts quick too.
-ACTIVE_GRACE: Final = 0.5
-
-
-class Clock(Protocol):
-    """A monotonic clock in seconds, injected so tests can drive time."""
-
-    def __call__(self) -> float: ...
 
 
 def default_polling() -> bool:
@@ -141,213 +128,6 @@ class Change:
     path: Path
     root: Path
     source: bytes | None
-
-
-@final
-class ChangeBatcher:
-    """Collect changed paths and release them as one batch after a quiet period.
-
-    Pure bookkeeping: no threads, no I/O, time comes from ``clock``.
-
-    Args:
-        debounce: seconds without a new ``add`` before the batch is ready.
-        clock: the time source.
-        close_timeout: seconds a path added with ``complete=False`` may hold
-            the batch back without a ``closed`` call, counted from its latest
-            such ``add``; a writer that went silent that long is done or dead.
-        settle: the shorter quiet period of a batch that holds one path
-            whose latest event ended a save (``add(path, final=True)``);
-            ``debounce`` if not given.
-    """
-
-    def __init__(
-        self,
-        debounce: float,
-        clock: Clock = time.monotonic,
-        *,
-        close_timeout: float = 1.0,
-        settle: float | None = None,
-    ) -> None:
-        settle = debounce if settle is None else min(settle, debounce)
-        if debounce < 0 or close_timeout < 0 or settle < 0:
-            raise ValueError("debounce, close_timeout and settle must be >= 0")
-        self.debounce: Final = debounce
-        self.close_timeout: Final = close_timeout
-        self.settle: Final = settle
-        self._clock = clock
-        # Insertion order = first arrival; the value: did its latest event end a save?
-        self._paths: dict[Path, bool] = {}
-        self._open: dict[Path, float] = {}  # path -> time of its latest open add
-        self._last = 0.0
-
-    def add(self, path: Path, *, complete: bool = True, final: bool = False) -> None:
-        """Record a change of ``path``; restart the quiet period.
-
-        Args:
-            path: the changed file.
-            complete: False if the writer may still hold the file open (a
-                ``modified`` event on a backend that reports closes): the
-                batch then waits for :meth:`closed` or ``close_timeout``.
-            final: True if this event ends a save: the writer closed the
-                file, or renamed a finished file onto it. A lone final change
-                is ready after ``settle``; anything else (a file renamed away
-                or deleted, which vim and JetBrains do half-way through a
-                save, or several files changing together) waits ``debounce``.
-        """
-        now = self._clock()
-        self._paths[path] = final
-        self._last = now
-        if not complete:
-            # Kept in order of time (the clock is monotonic): the latest is last.
-            self._open.pop(path, None)
-            self._open[path] = now
-
-    def put_back(self, paths: Sequence[Path]) -> None:
-        """Return taken ``paths`` to the front of the batch, in their order.
-
-        For a batch that turned out to be part of a larger change still
-        arriving: it waits for the rest, under the quiet period running now.
-        """
-        merged = dict.fromkeys(paths, False)
-        merged.update(self._paths)
-        self._paths = merged
-
-    def closed(self, path: Path) -> None:
-        """The writer closed ``path``: its content is complete."""
-        self._open.pop(path, None)
-
-    def is_open(self, path: Path) -> bool:
-        """Whether a writer of ``path`` has not been seen closing it."""
-        return path in self._open
-
-    def discard_open(self, path: Path) -> None:
-        """``path`` was moved away or deleted: stop waiting for its close."""
-        self._open.pop(path, None)
-
-    def ready_at(self) -> float | None:
-        """Return the clock time at which the batch may be taken, None if empty.
-
-        Constant time, whatever the number of paths waiting: the watcher
-        asks it on each event of a 3,000-file checkout.
-        """
-        if not self._paths:
-            return None
-        quiet = self.debounce
-        if len(self._paths) == 1 and next(iter(self._paths.values())):
-            quiet = self.settle
-        ready = self._last + quiet
-        if self._open:
-            latest = next(reversed(self._open.values()))
-            ready = max(ready, latest + self.close_timeout)
-        return ready
-
-    def due(self) -> float | None:
-        """Return seconds until the batch may be taken (0 if now), None if empty."""
-        ready = self.ready_at()
-        if ready is None:
-            return None
-        return max(0.0, ready - self._clock())
-
-    def take(self) -> list[Path]:
-        """Return the ready batch and empty the batcher; [] if it is not ready yet."""
-        if self.due() != 0.0:
-            return []
-        batch = list(self._paths)
-        self._paths.clear()
-        self._open.clear()
-        return batch
-
-    @property
-    def last_add(self) -> float:
-        """When the latest change was recorded (by ``clock``)."""
-        return self._last
-
-    def __len__(self) -> int:
-        return len(self._paths)
-
-    def __contains__(self, path: object) -> bool:
-        return path in self._paths
-
-    def __iter__(self) -> Iterator[Path]:
-        """Iterate over the waiting paths in order of first arrival."""
-        return iter(self._paths)
-
-    def __repr__(self) -> str:
-        return f"<ChangeBatcher {len(self)} path(s), {len(self._open)} open>"
-
-
-def content_digest(data: bytes) -> bytes:
-    """A short hash of a file's bytes: equal digests mean an unchanged file."""
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
-class _Unstable(Exception):
-    """The file changed while it was being read."""
-
-
-class _NotRegular(Exception):
-    """The path is a FIFO, a device, a socket or a directory: never opened."""
-
-
-class _Outside(Exception):
-    """The path is a symbolic link that leads outside its root."""
-
-
-_StatKey = tuple[int, int, int, int, int]
-_OPEN_FLAGS: Final = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-_NOFOLLOW: Final = getattr(os, "O_NOFOLLOW", 0)
-
-
-def _key(st: os.stat_result) -> _StatKey:
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-
-
-def _read_stable(
-    path: Path, quiet_ns: int, root: Path | None = None
-) -> tuple[bytes, _StatKey]:
-    """Read ``path`` whole, or raise ``_Unstable`` if it changed meanwhile.
-
-    Only a regular file is read: the open never blocks (``O_NONBLOCK``; a
-    FIFO named ``x.py`` would otherwise wait for a writer forever) and what
-    is not a regular file raises ``_NotRegular``. With ``root``, a symbolic
-    link whose target is outside it raises ``_Outside``.
-
-    Only inotify reports closes; elsewhere a writer may still be at work when
-    the quiet period ends. Comparing the open file's identity, size and times
-    with the path's after the read catches a half-written read (timestamps
-    can be a few ms coarse, hence the size check against the bytes read).
-
-    Returns:
-        The bytes and the file's identity, size and times when read.
-    """
-    try:
-        fd = os.open(path, _OPEN_FLAGS | (_NOFOLLOW if root is not None else 0))
-    except OSError as exc:
-        if root is None or not _NOFOLLOW or not os.path.islink(path):
-            raise
-        if not is_within(path, root):  # ELOOP: a link; inside the root is fine
-            raise _Outside(path) from exc
-        fd = os.open(path, _OPEN_FLAGS)
-    try:
-        before = os.fstat(fd)
-        if not stat.S_ISREG(before.st_mode):
-            raise _NotRegular(path)
-        # One read of one byte more than the size: all of it, and the proof
-        # (a byte more, or a size changed by the stat below, is unstable).
-        data = os.read(fd, before.st_size + 1)
-        while len(data) < before.st_size and (more := os.read(fd, 1 << 16)):
-            data += more  # a short read (network file systems)
-    finally:
-        os.close(fd)
-    after = os.stat(path)
-    if _key(before) != _key(after) or len(data) != before.st_size:
-        raise _Unstable(path)
-    # Changed within the quiet period, yet no event for it was recorded: a
-    # writer at work whose event is still on its way (the kernel changes the
-    # file before it queues the event; watchdog's threads add their lag).
-    if 0 <= time.time_ns() - before.st_ctime_ns < quiet_ns:
-        raise _Unstable(path)
-    return data, _key(after)
 
 
 def _backend_name(observer: BaseObserver) -> str:
@@ -402,7 +182,7 @@ class Watcher:
         self._digests: dict[Path, bytes] = {}  # last bytes seen or seeded, hashed
         self._retried: set[Path] = set()  # empty or missing, read again (_fresh)
         self._echoes: dict[Path, int] = {}  # paths being read -> closes seen since
-        self._quiet_ns = 0  # _read_stable's timestamp check (0: the echoes do it)
+        self._quiet_ns = 0  # read_stable's timestamp check (0: the echoes do it)
         self._lost: list[Path] = []  # roots lost, not yet reported
         self._lost_seen: set[Path] = set()
         self._root_ids: dict[Path, tuple[int, int]] = {}
@@ -410,14 +190,13 @@ class Watcher:
         self._reports_close = False
         self._burst_start: float | None = None  # see _burst_goes_on
         self._settle = 0.0  # a lone finished save's quiet period (see start)
-        self._quick_since = -math.inf  # the latest _quicken
         self._wake_at = math.inf  # when the waiting applier wakes by itself
         self._unreadable: set[Path] = set()  # read again on their next attrib
         self._skipped: set[Path] = set()  # not regular files, warned about
         self._real_dirs: dict[str, str] = {}  # directory -> its realpath
         self._paths: dict[bytes | str, Path] = {}  # see _path
         self._lexical: dict[tuple[Path, Path], bool] = {}  # the filter's, by path
-        self._boosted: float | None = None  # the switch interval to restore
+        self._switch = SwitchInterval()  # guarded by self._cond too
         self._rescan_due = False  # events were dropped: look at every file
         self._empty_since: dict[Path, float] = {}  # read empty, since when
         self._rescan_said = -math.inf  # when the last rescan was reported
@@ -478,7 +257,7 @@ class Watcher:
             self._stopping = False
             self._lost_seen.clear()
             self._observer, self._thread, self._backend = observer, thread, backend
-            self._boost()
+            self._switch.boost()
         _ACTIVE.add(self)
         thread.start()
 
@@ -495,7 +274,7 @@ class Watcher:
             self._observer = self._thread = self._unjoined = None
             self._stopping = True
             self._backend = "stopped"
-            self._unboost()
+            self._switch.restore()
             self._cond.notify_all()
         _ACTIVE.discard(self)
         if observer is not None:
@@ -553,7 +332,7 @@ class Watcher:
         Runs for each event on the observer thread, where every system call
         gives the GIL away to the host's threads: the real location of the
         directory is cached, and a file that is itself a link is checked
-        when it is read (``_read_stable``).
+        when it is read (``read_stable``).
         """
         key = (path, root)
         lexical = self._lexical.get(key)
@@ -605,7 +384,7 @@ class Watcher:
             return
         with self._cond:
             self._file_event(kind, src, dest)
-            self._quicken()
+            self._switch.quicken()
             due = self._batcher.due()
             # Wake the applier only if the batch is due before it wakes anyway:
             # under a busy program each needless wake-up costs a turn at the GIL
@@ -626,50 +405,6 @@ class Watcher:
                 self._paths.clear()
             path = self._paths[raw] = Path(os.fsdecode(raw))
         return path
-
-    def _boost(self) -> None:
-        """Shorten the thread switch interval while watching (holding the lock).
-
-        Restored by ``stop`` unless the program changed it meanwhile. Only
-        threads that wait for the GIL are affected: four busy threads lose
-        about 1 % of their throughput to the extra switches (measured).
-        """
-        if self._boosted is None:
-            current = sys.getswitchinterval()
-            if current > BOOST_INTERVAL:
-                self._boosted = current
-                sys.setswitchinterval(BOOST_INTERVAL)
-
-    def _unboost(self) -> None:
-        """Give the program its switch interval back (holding the lock)."""
-        self._slow_down()
-        if self._boosted is not None:
-            if _interval_is(BOOST_INTERVAL):
-                sys.setswitchinterval(self._boosted)
-            self._boosted = None
-
-    def _quicken(self) -> None:
-        """A change is on its way: short turns until it is applied (holding the lock)."""
-        self._quick_since = time.monotonic()
-        if self._boosted is not None and _interval_is(BOOST_INTERVAL):
-            sys.setswitchinterval(ACTIVE_INTERVAL)
-
-    def _relax(self) -> float | None:
-        """Nothing to apply: end the short turns once the grace is over (holding the lock).
-
-        Returns:
-            Seconds until the grace is over, or None if it is.
-        """
-        left = self._quick_since + ACTIVE_GRACE - time.monotonic()
-        if left > 0 and _interval_is(ACTIVE_INTERVAL):
-            return left
-        self._slow_down()
-        return None
-
-    def _slow_down(self) -> None:
-        """Nothing left to apply: back to the watching interval (holding the lock)."""
-        if self._boosted is not None and _interval_is(ACTIVE_INTERVAL):
-            sys.setswitchinterval(BOOST_INTERVAL)
 
     def _echo(self, path: Path) -> None:
         if not self._echoes:
@@ -731,7 +466,7 @@ class Watcher:
                     if until_check <= 0:
                         break
                     wait = until_check if due is None else min(due, until_check)
-                    if due is None and (calm := self._relax()) is not None:
+                    if due is None and (calm := self._switch.relax()) is not None:
                         wait = min(wait, calm)
                     self._wake_at = time.monotonic() + wait
                     self._cond.wait(wait)
@@ -847,16 +582,16 @@ class Watcher:
     def _read_batch(self, paths: list[Path]) -> list[Change]:
         with self._cond:
             self._echoes.update(dict.fromkeys(paths, 0))
-        read: list[tuple[Path, bytes | None, _StatKey | None]] = []
+        read: list[tuple[Path, bytes | None, StatKey | None]] = []
         for path in paths:
             try:
                 data, key = self._read(path)
             except (FileNotFoundError, NotADirectoryError):
                 read.append((path, None, None))
-            except _Unstable:
+            except Unstable:
                 with self._cond:
                     self._batcher.add(path)  # still being written: try again later
-            except (_NotRegular, _Outside, OSError) as exc:
+            except (NotRegular, Outside, OSError) as exc:
                 self._unread(path, exc)
             else:
                 read.append((path, data, key))
@@ -876,9 +611,9 @@ class Watcher:
             ]
             return changes
 
-    def _read(self, path: Path) -> tuple[bytes, _StatKey]:
+    def _read(self, path: Path) -> tuple[bytes, StatKey]:
         root = None if self._follow_symlinks else self._root_of(path)
-        data, key = _read_stable(path, self._quiet_ns, root)
+        data, key = read_stable(path, self._quiet_ns, root)
         if path in self._unreadable or path in self._skipped:
             with self._cond:
                 self._unreadable.discard(path)
@@ -887,10 +622,10 @@ class Watcher:
 
     def _unread(self, path: Path, exc: Exception) -> None:
         """One line for a file that cannot be read; read it again when it can."""
-        if isinstance(exc, _Outside):
+        if isinstance(exc, Outside):
             return  # a link out of the root: not a module of it, silently
         with self._cond:
-            if isinstance(exc, _NotRegular):
+            if isinstance(exc, NotRegular):
                 first = path not in self._skipped
                 self._skipped.add(path)
                 reason = "not a regular file (a FIFO, device or socket); skipped"
@@ -957,7 +692,7 @@ class Watcher:
             self._cond.wait(remaining)
 
     def _fresh(
-        self, path: Path, data: bytes | None, key: _StatKey | None = None
+        self, path: Path, data: bytes | None, key: StatKey | None = None
     ) -> Change | None:
         """The change to hand out for what was read, if any (holding the lock)."""
         if path in self._batcher and not self._still(path, data, key):
@@ -998,7 +733,7 @@ class Watcher:
             self._digests[path] = digest
         return Change(path, self._root_of(path), data)
 
-    def _still(self, path: Path, data: bytes | None, key: _StatKey | None) -> bool:
+    def _still(self, path: Path, data: bytes | None, key: StatKey | None) -> bool:
         """Whether the file is still what was read, events since notwithstanding.
 
         A newer event for a file just read is, under load, most often a late
@@ -1012,7 +747,7 @@ class Watcher:
         if data is None or key is None or self._batcher.is_open(path):
             return False
         try:
-            return _key(os.stat(path)) == key
+            return stat_key(os.stat(path)) == key
         except OSError:
             return False
 
@@ -1031,11 +766,6 @@ class Watcher:
             callback(arg)
         except Exception:
             logger.exception("hotreload watcher callback %r failed", callback)
-
-
-def _interval_is(seconds: float) -> bool:
-    """Whether the switch interval is ``seconds`` (kept in whole microseconds)."""
-    return abs(sys.getswitchinterval() - seconds) < 5e-7
 
 
 def _silence_watchdog_noise() -> None:

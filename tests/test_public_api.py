@@ -22,6 +22,8 @@ LAYERS = {
     "events": 0,
     "bytecode": 0,
     "filters": 0,
+    "batcher": 0,
+    "switching": 0,
     "observer": 0,
     "graph": 0,
     "forking": 0,
@@ -29,6 +31,7 @@ LAYERS = {
     "registries": 0,
     "registrations": 0.5,  # finds the registries (0) for frameworks (1)
     "roots": 1,
+    "reading": 1.5,
     "terminal": 1,
     "isolation": 1,
     "config": 1,

@@ -32,6 +32,7 @@ from watchdog.events import (
 )
 from watchdog.observers.api import BaseObserver, EventEmitter
 
+from hotreload import reading, switching
 from hotreload import watcher as watcher_module
 from hotreload.filters import PathFilter
 from hotreload.watcher import Change, Watcher, default_polling
@@ -555,7 +556,7 @@ def test_unreadable_file_is_one_line_and_applied_once_readable(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real_read = watcher_module._read_stable
+    real_read = reading.read_stable
     x = root / "x.py"
     refused = True
 
@@ -564,7 +565,7 @@ def test_unreadable_file_is_one_line_and_applied_once_readable(
             raise PermissionError(13, "Permission denied", str(path))
         return real_read(path, quiet_ns, root)
 
-    monkeypatch.setattr(watcher_module, "_read_stable", read)
+    monkeypatch.setattr(watcher_module, "read_stable", read)
     data = version()
     write_atomic(x, data)
     write_atomic(root / "y.py", version())
@@ -685,15 +686,15 @@ def test_a_file_changing_while_read_is_read_again(
     root: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real_read = watcher_module._read_stable
+    real_read = reading.read_stable
     attempts = itertools.count()
 
     def read(path: Path, quiet_ns: int, root: Path | None = None) -> tuple[bytes, Any]:
         if next(attempts) == 0:  # as if a writer struck between fstat and stat
-            raise watcher_module._Unstable(path)
+            raise reading.Unstable(path)
         return real_read(path, quiet_ns, root)
 
-    monkeypatch.setattr(watcher_module, "_read_stable", read)
+    monkeypatch.setattr(watcher_module, "read_stable", read)
     make_watcher()
     data = version()
     write_atomic(root / "x.py", data)
@@ -706,7 +707,7 @@ def test_a_module_changing_during_the_read_joins_the_batch(
 ) -> None:
     # A branch switch whose events pause for longer than the debounce: the
     # files recorded while the first part is read belong to the same batch.
-    real_read = watcher_module._read_stable
+    real_read = reading.read_stable
     x, y = root / "x.py", root / "y.py"
     later = version()
 
@@ -715,7 +716,7 @@ def test_a_module_changing_during_the_read_joins_the_batch(
             write_atomic(y, later)  # its events come before our read's echo
         return real_read(path, quiet_ns, root)
 
-    monkeypatch.setattr(watcher_module, "_read_stable", read)
+    monkeypatch.setattr(watcher_module, "read_stable", read)
     with Watcher([root], rec.on_batch, debounce=0.01) as watcher:
         if watcher.backend != "inotify":
             pytest.skip("only inotify reports the echoes of our reads")
@@ -728,7 +729,7 @@ def test_a_module_changing_during_the_read_joins_the_batch(
 def test_a_module_read_half_way_through_a_vim_save_is_not_deleted(
     root: Path, rec: Recorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_read = watcher_module._read_stable
+    real_read = reading.read_stable
     x, backup = root / "x.py", root / "x.py~"
     final = version()
 
@@ -741,7 +742,7 @@ def test_a_module_read_half_way_through_a_vim_save_is_not_deleted(
         finally:
             x.write_bytes(final)  # ...and the new file lands
 
-    monkeypatch.setattr(watcher_module, "_read_stable", read)
+    monkeypatch.setattr(watcher_module, "read_stable", read)
     first = version()
     x.write_bytes(first)
     with Watcher([root], rec.on_batch) as watcher:
@@ -773,7 +774,7 @@ def test_late_events_of_the_save_just_read_do_not_hold_it_back(
     """Busy threads delay watchdog's events: each read meets the last save's
     own late events. Throwing the read away for them meant a steady stream of
     saves was never applied; the file's unchanged stat proves the read."""
-    real_read = watcher_module._read_stable
+    real_read = reading.read_stable
     x = root / "x.py"
     holder: list[Watcher] = []
 
@@ -784,7 +785,7 @@ def test_late_events_of_the_save_just_read_do_not_hold_it_back(
             watcher._batcher.add(path, final=True)
         return result
 
-    monkeypatch.setattr(watcher_module, "_read_stable", read)
+    monkeypatch.setattr(watcher_module, "read_stable", read)
     with Watcher([root], rec.on_batch) as watcher:
         holder.append(watcher)
         data = version()
@@ -795,7 +796,7 @@ def test_late_events_of_the_save_just_read_do_not_hold_it_back(
 def test_the_switch_interval_is_short_while_watching_and_restored(root: Path) -> None:
     before = sys.getswitchinterval()
     with Watcher([root], lambda changes: None):
-        assert sys.getswitchinterval() == watcher_module.BOOST_INTERVAL
+        assert sys.getswitchinterval() == switching.BOOST_INTERVAL
     assert sys.getswitchinterval() == before
 
 
@@ -803,23 +804,17 @@ def test_the_switch_interval_is_shortest_while_a_change_is_applied(root: Path) -
     seen: queue.Queue[float] = queue.Queue()
     with Watcher([root], lambda changes: seen.put(sys.getswitchinterval())) as watcher:
         write_atomic(root / "x.py", version())
-        assert seen.get(timeout=TIMEOUT) == pytest.approx(
-            watcher_module.ACTIVE_INTERVAL
-        )
+        assert seen.get(timeout=TIMEOUT) == pytest.approx(switching.ACTIVE_INTERVAL)
         with watcher._cond:  # what the applier does once nothing is left
-            remaining = watcher._relax()  # the latest event was just now
+            remaining = watcher._switch.relax()  # the latest event was just now
             assert remaining is not None
-            assert 0 < remaining <= watcher_module.ACTIVE_GRACE
-            assert sys.getswitchinterval() == pytest.approx(
-                watcher_module.ACTIVE_INTERVAL
-            )
-            watcher._quick_since -= watcher_module.ACTIVE_GRACE  # the grace is over
-            assert watcher._relax() is None
-            assert sys.getswitchinterval() == watcher_module.BOOST_INTERVAL
-            watcher._quicken()  # what each recorded event does
-            assert sys.getswitchinterval() == pytest.approx(
-                watcher_module.ACTIVE_INTERVAL
-            )
+            assert 0 < remaining <= switching.ACTIVE_GRACE
+            assert sys.getswitchinterval() == pytest.approx(switching.ACTIVE_INTERVAL)
+            watcher._switch.expire_grace()
+            assert watcher._switch.relax() is None
+            assert sys.getswitchinterval() == switching.BOOST_INTERVAL
+            watcher._switch.quicken()  # what each recorded event does
+            assert sys.getswitchinterval() == pytest.approx(switching.ACTIVE_INTERVAL)
 
 
 def test_a_link_out_of_the_root_is_not_read(
@@ -875,7 +870,7 @@ def test_a_writer_slowed_down_after_its_truncation_is_not_read_as_empty(
 ) -> None:
     """Busy threads keep an in-place writer between truncate and write for
     longer than one quiet period; the module must not be reloaded empty."""
-    real_read = watcher_module._read_stable
+    real_read = reading.read_stable
     x = root / "x.py"
     empty_reads = itertools.count()
 
@@ -885,7 +880,7 @@ def test_a_writer_slowed_down_after_its_truncation_is_not_read_as_empty(
             return b"", key  # the truncated file, three looks in a row
         return data, key
 
-    monkeypatch.setattr(watcher_module, "_read_stable", read)
+    monkeypatch.setattr(watcher_module, "read_stable", read)
     with Watcher([root], rec.on_batch, debounce=0.01):
         data = version()
         write_atomic(x, data)
