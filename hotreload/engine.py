@@ -377,9 +377,14 @@ class _Transaction(ClassMerger):
         if isinstance(keep, str):
             keep = (keep,)
         try:
-            return frozenset(k for k in keep if isinstance(k, str))
+            names = list(keep)
         except TypeError:
-            return frozenset()
+            names = [keep]
+        if not all(isinstance(k, str) for k in names):
+            warning = f"{KEEP} lists something that is not a name; only names are kept"
+            if warning not in self.warnings:
+                self.warnings.append(warning)
+        return frozenset(k for k in names if isinstance(k, str))
 
     def absolute(self, module: str, level: int) -> str:
         """The absolute name of a module imported with ``level`` dots."""

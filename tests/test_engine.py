@@ -507,11 +507,15 @@ def test_a_keep_that_lists_no_names_keeps_nothing_in_either_mode(mods, rl):
     src = "__hotreload_keep__ = 5\ncache = {}\n"
     name, m = load(mods, rl, "m", src)
     m.cache["k"] = 1
-    assert edit(mods, rl, name, src.replace("{}", "{'new': 1}")).ok
-    assert m.cache == {"new": 1}
+    event = edit(mods, rl, name, src.replace("{}", "{'new': 1}"))
+    assert event.ok and m.cache == {"new": 1}
+    assert event.warnings == (
+        "__hotreload_keep__ lists something that is not a name; only names are kept",
+    )
     m.cache["k"] = 1
     event = rl.reload(name, full=True)
     assert event.ok and m.cache == {"new": 1}
+    assert len(event.warnings) == 1
 
 
 def test_lifecycle_hooks(mods, rl):
