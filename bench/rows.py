@@ -68,8 +68,9 @@ def latency(b: Builder, results: dict[str, Any]) -> None:
     b.note(
         "save-to-live: from just before the save until both mod.f() and a "
         "`from mod import f` alias return the new value (polled every 0.2 ms; "
-        "not live within 1 s = missed). Each tool at its default debounce "
-        "(hotreload 10 ms, jurigged 50 ms)."
+        "not live within 1 s = missed). The save is made by another process, "
+        "as an editor makes it (bench.saves.Saver). Each tool at its default "
+        "debounce (hotreload 10 ms, jurigged 50 ms)."
     )
     if split:
         b.note(
@@ -126,7 +127,7 @@ def busy(b: Builder, results: dict[str, Any]) -> None:
     b.note(
         "busy threads: four threads call mod.f() in a loop for the whole run (the "
         "embedding case: a server, a game loop, a worker pool); saves in place "
-        "from the main thread, timed as in row 1; then a stream of saves 50 ms "
+        "by another process, timed as in row 1; then a stream of saves 50 ms "
         "apart, each 'landed' if live before the next one is written."
     )
 
