@@ -27,7 +27,9 @@ with Reloader(root) as reloader:
         (root / "mod.py").write_text(f"X = {n}\\n")
         event = reloader.wait(timeout=15)
         assert event is not None and event.ok, event
-    logging.getLogger("app").debug("the user's own debug line")
+# After stop(), which joins the thread that calls the subscribers: wait()
+# returns once an event is recorded, maybe before its subscribers ran.
+logging.getLogger("app").debug("the user's own debug line")
 print({name: logging.getLogger(name).level for name in ("hotreload", "watchdog")})
 """
 
