@@ -190,6 +190,7 @@ class Watcher:
         self._reports_close = False
         self._burst_start: float | None = None  # see _burst_goes_on
         self._settle = 0.0  # a lone finished save's quiet period (see start)
+        self._in_flight: list[Path] = []  # taken from the batcher, not handed over yet
         self._wake_at = math.inf  # when the waiting applier wakes by itself
         self._unreadable: set[Path] = set()  # read again on their next attrib
         self._skipped: set[Path] = set()  # not regular files, warned about
@@ -311,9 +312,13 @@ class Watcher:
             self._digests[Path(os.path.abspath(path))] = digest
 
     def pending(self) -> list[Path]:
-        """Return the paths waiting in the batcher, in order of first arrival."""
+        """The paths changed but not handed to ``on_batch`` yet, oldest first.
+
+        Those waiting in the batcher, and those of a batch being read or
+        handed over right now.
+        """
         with self._cond:
-            return list(self._batcher)
+            return list(dict.fromkeys([*self._in_flight, *self._batcher]))
 
     def _make_observer(self) -> BaseObserver:
         if self._observer_factory is not None:
@@ -475,7 +480,7 @@ class Watcher:
                     return
                 lost, self._lost = self._lost, []
                 rescan, self._rescan_due = self._rescan_due, False
-                paths = self._batcher.take()
+                paths = self._in_flight = self._batcher.take()
             if rescan:
                 self._rescan()
             if time.monotonic() >= next_check:
@@ -487,6 +492,8 @@ class Watcher:
             changes = self._read_batch(paths)
             if changes:
                 self._call(self._on_batch, changes)
+            with self._cond:
+                self._in_flight = []
 
     def _overflowed(self) -> None:
         """The OS dropped file events (inotify's queue overflowed): rescan."""

@@ -817,6 +817,17 @@ def test_the_switch_interval_is_shortest_while_a_change_is_applied(root: Path) -
             assert sys.getswitchinterval() == pytest.approx(switching.ACTIVE_INTERVAL)
 
 
+def test_a_batch_is_pending_until_it_is_handed_over(root: Path) -> None:
+    # Reloader.pending_paths() (the REPL's count, the kernel's wait before a
+    # cell) must not lose a batch between the batcher and on_batch.
+    seen: queue.Queue[list[Path]] = queue.Queue()
+    holder: list[Watcher] = []
+    with Watcher([root], lambda changes: seen.put(holder[0].pending())) as watcher:
+        holder.append(watcher)
+        write_atomic(root / "x.py", version())
+        assert seen.get(timeout=TIMEOUT) == [root / "x.py"]
+
+
 def test_a_link_out_of_the_root_is_not_read(
     tmp_path: Path, root: Path, rec: Recorder
 ) -> None:
