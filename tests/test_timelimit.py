@@ -166,7 +166,13 @@ def test_reload_from_another_thread_waits_for_the_interrupted_one(mods, hanging)
     assert sys.modules[name].f() == 3
     first = next_event(rl)
     assert isinstance(first.error, ReloadTimeout) and first.trigger == "file"
-    assert next_event(rl) is event
+    # Once the stuck reload is rolled back, the watcher may apply the fixed
+    # save itself before reload() gets the lock (reload() then finds those
+    # bytes live): either way reload()'s event comes next or right after.
+    after = next_event(rl)
+    if after is not event:
+        assert after.ok and after.trigger == "file"
+        assert next_event(rl) is event
 
 
 def test_reload_behind_an_uninterruptible_one_gets_a_failure(mods):
