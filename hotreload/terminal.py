@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 __all__ = ["Held", "hold_keys"]
@@ -72,6 +73,9 @@ def hold_keys(stream: TextIO) -> Held:
         termios.tcsetattr(fd, termios.TCSANOW, held)
     except termios.error:
         return Held(eof=early == b"")
+    if early:
+        # A line begun after them is readable now: it goes after them again.
+        early += b"".join(_available(fd))
     typed = _type_again(fd, early)
     return Held(fd, saved, eof=early == b"" and not typed)
 
@@ -79,15 +83,35 @@ def hold_keys(stream: TextIO) -> Held:
 def _typed_before(fd: int) -> bytes | None:
     """What line mode finished before the hold: lines, or b"" for Ctrl-D.
 
-    None when nothing is waiting. (A Ctrl-D on an empty line shows as a
-    read of no bytes.)
+    None when nothing is waiting. Line mode gives one line per read, and a
+    Ctrl-D on an empty line shows as a read of no bytes: every line is
+    read (a block typed or pasted ahead keeps its order), and a Ctrl-D
+    after lines comes back as the key itself.
     """
+    lines: list[bytes] = []
+    for chunk in _available(fd):
+        if not chunk:  # Ctrl-D on an empty line
+            if not lines:
+                return b""
+            lines.append(b"\x04")
+            break
+        lines.append(chunk)
+    return b"".join(lines) if lines else None
+
+
+def _available(fd: int) -> Iterator[bytes]:
+    """Read ``fd`` without blocking until nothing is left, a read at a time."""
     blocking = os.get_blocking(fd)
     os.set_blocking(fd, False)
     try:
-        return os.read(fd, 4096)
-    except OSError:  # BlockingIOError: nothing finished
-        return None
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # BlockingIOError: nothing (more) finished
+                return
+            yield chunk
+            if not chunk:
+                return
     finally:
         os.set_blocking(fd, blocking)
 

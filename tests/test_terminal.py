@@ -114,6 +114,23 @@ def test_ctrl_c_interrupts_a_running_call(repl: Any) -> None:
     repl.expect_exact("43")
 
 
+def test_lines_typed_while_code_runs_keep_their_order(
+    repl: Any, tmp_path: Path
+) -> None:
+    # Line mode hands over one line per read: a block typed (or pasted) while
+    # a call runs must reach the next prompt whole and in order.
+    typed = tmp_path / "typed"
+    repl.sendline(
+        "import os, time; print('wai' + 'ting');"
+        f" _ = [time.sleep(0.01) for _ in iter(lambda: os.path.exists({str(typed)!r}), True)]"
+    )
+    repl.expect_exact("waiting")
+    repl.send("first = 20\r")
+    repl.send("print('sum', first + 22)\r")
+    typed.touch()  # the keys are in the terminal's queue: let the call end
+    repl.expect_exact("sum 42")
+
+
 def test_ctrl_c_at_the_prompt_cancels_the_line(repl: Any) -> None:
     repl.send("this is not python")
     repl.sendintr()
