@@ -22,7 +22,7 @@ import threading
 import traceback
 import types
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -38,6 +38,7 @@ from hotreload.patching import (
     changed,
 )
 from hotreload.plan import Version, parse_version
+from hotreload.registries import entries
 
 __all__ = [
     "AFTER",
@@ -505,7 +506,7 @@ def _contents(namespace: Mapping[str, Any]) -> list[tuple[Any, Any]]:
 def _refill(container: Any, contents: Any) -> None:
     """Put back what ``container`` held, if it changed."""
     if len(container) == len(contents) and all(
-        a is b for a, b in zip(_items(container), _items(contents), strict=True)
+        a is b for a, b in zip(entries(container), entries(contents), strict=True)
     ):
         return
     container.clear()
@@ -513,12 +514,3 @@ def _refill(container: Any, contents: Any) -> None:
         container.extend(contents)
     else:
         container.update(contents)
-
-
-def _items(container: Any) -> Iterator[object]:
-    if isinstance(container, dict):
-        for key, value in container.items():
-            yield key
-            yield value
-    else:
-        yield from container
